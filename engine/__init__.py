@@ -1,0 +1,1 @@
+"""flowbt engine package."""

@@ -1,0 +1,1 @@
+"""flowbt strategies package."""

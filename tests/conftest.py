@@ -1,0 +1,25 @@
+"""Shared fixtures: the bundled snapshot (loaded once) and the raw shared CSVs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import data
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def bundle() -> data.MarketData:
+    return data.load()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The raw CSV snapshot the bundle was built from (beside the clone, as in CI)."""
+    if not SHARED.exists():
+        pytest.skip("shared/data is not beside this clone")
+    return SHARED
