@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.flowbt-installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench bench-data clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,9 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
-bench: install
+bench: bench-data
+
+bench-data: install
 	$(BIN)/python bench/bench_load.py
 
 clean:

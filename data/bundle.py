@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -77,8 +78,7 @@ def _read(entry: dict, name: str) -> pd.DataFrame:
         raise DataError(f"cannot read bundled file: {exc}", file=path, symbol=name) from None
 
 
-def _price(name: str, entry: dict) -> tuple[pd.DataFrame, list[Quirk]]:
-    frame = _read(entry, name)
+def _price(name: str, entry: dict, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Quirk]]:
     return check_prices(
         frame,
         file=f"data/bundled/{entry['file']}",
@@ -89,8 +89,7 @@ def _price(name: str, entry: dict) -> tuple[pd.DataFrame, list[Quirk]]:
     )
 
 
-def _macro(name: str, entry: dict) -> pd.DataFrame:
-    frame = _read(entry, name)
+def _macro(name: str, entry: dict, frame: pd.DataFrame) -> pd.DataFrame:
     frame.index = frame.index.as_unit("ns")
     check_order(frame.index, file=f"data/bundled/{entry['file']}", symbol=name, first_row=1)
     values = frame["value"].to_numpy()
@@ -101,8 +100,7 @@ def _macro(name: str, entry: dict) -> pd.DataFrame:
     return frame
 
 
-def _event(name: str, entry: dict) -> pd.DataFrame:
-    frame = _read(entry, name)
+def _event(name: str, entry: dict, frame: pd.DataFrame) -> pd.DataFrame:
     frame["date"] = frame["date"].dt.as_unit("ns")
     frame["known_at"] = event_known_at(name, frame)
     return frame
@@ -133,17 +131,19 @@ def load_bundle(
 ) -> MarketData:
     """Load bundled prices, macro series and event tables (``None`` = all of a kind)."""
     entries = manifest()
+    picked = {
+        kind: _pick(req, kind)
+        for kind, req in (("price", symbols), ("macro", macro), ("event", events))
+    }
+    names = [n for kind in picked.values() for n in kind]
+    # parquet decoding releases the GIL: read the files concurrently
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        raw = dict(zip(names, pool.map(lambda n: _read(entries[n], n), names), strict=True))
     prices, quirks, info = {}, [], {}
-    for name in _pick(symbols, "price"):
-        prices[name], found = _price(name, entries[name])
+    for name in picked["price"]:
+        prices[name], found = _price(name, entries[name], raw[name])
         quirks.extend(found)
-        info[name] = _info(name, entries[name])
-    series = {}
-    for name in _pick(macro, "macro"):
-        series[name] = _macro(name, entries[name])
-        info[name] = _info(name, entries[name])
-    tables = {}
-    for name in _pick(events, "event"):
-        tables[name] = _event(name, entries[name])
-        info[name] = _info(name, entries[name])
+    series = {name: _macro(name, entries[name], raw[name]) for name in picked["macro"]}
+    tables = {name: _event(name, entries[name], raw[name]) for name in picked["event"]}
+    info = {name: _info(name, entries[name]) for name in names}
     return MarketData(prices, series, tables, info, quirks)

@@ -82,7 +82,7 @@ def data_list(
 
 def _cache_summary(cache_dir: Path | None) -> pd.DataFrame | None:
     try:
-        from data.cache import cache_summary
+        from data.online import cache_summary
     except ImportError:
         return None
     return cache_summary(cache_dir)
@@ -162,6 +162,10 @@ def data_update(
     interval: Annotated[str, typer.Option(help="Bar interval, e.g. 1d, 1h.")] = "1d",
     start: Annotated[str | None, typer.Option(help="First date for a new cache entry.")] = None,
     cache_dir: Annotated[Path | None, typer.Option(help="Cache folder.")] = None,
+    repair: Annotated[
+        bool,
+        typer.Option(help="Widen high/low to contain open/close (reported) instead of failing."),
+    ] = False,
 ) -> None:
     """Fetch what is new into the local parquet cache (incremental, atomic)."""
     from data.online import update_many
@@ -173,6 +177,7 @@ def data_update(
         interval=interval,
         start=start,
         cache_dir=cache_dir,
+        repair=repair,
     ):
         console.print(line)
 
@@ -199,13 +204,16 @@ def _one_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+def _show_warning(message, category, *args, **kwargs) -> None:
+    kind = "stale data" if issubclass(category, StaleDataWarning) else "warning"
+    print(f"flowbt: {kind}: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the app, turn user errors into one line and exit code 2."""
     with warnings.catch_warnings():
         warnings.simplefilter("always", StaleDataWarning)
-        warnings.showwarning = lambda msg, cat, *a, **k: print(
-            f"flowbt: warning: {msg}", file=sys.stderr
-        )
+        warnings.showwarning = _show_warning
         try:
             result = app(args=argv, standalone_mode=False, prog_name="flowbt")
         except typer.Exit as exc:
