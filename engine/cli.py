@@ -121,6 +121,7 @@ def data_show(
         md = data.load(source="bundled", start=start, end=end, **kwargs)
     else:
         md = data.load([name], source=source, start=start, end=end, exchange=exchange)
+        name = next(iter({**md.prices, **md.macro}))  # a file path loads as its stem
     info = md.provenance(name)
     if info.kind == "price":
         frame = md.price(name)

@@ -68,3 +68,14 @@ def test_console_script_exits_non_zero_without_traceback():
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("flowbt: error: unknown bundled name")
     assert "Traceback" not in proc.stderr
+
+
+def test_user_file_errors_name_file_and_row(capsys, tmp_path):
+    path = tmp_path / "MINE.csv"
+    path.write_text("Date,Open,High,Low,Close\n2024-01-02,10,11,9,10.5\n2024-01-02,10,11,9,10.5\n")
+    code, out, err = run(capsys, "data", "show", str(path), "--source", "csv")
+    assert code == 2
+    assert f"duplicated timestamp 2024-01-02 (file {path}, symbol MINE, row 3)" in err
+    path.write_text("Date,Open,High,Low,Close\n2024-01-02,10,11,9,10.5\n2024-01-03,10.5,12,10,11\n")
+    code, out, err = run(capsys, "data", "show", str(path), "--source", "csv")
+    assert code == 0 and "MINE (price, source file)" in out and "11.00" in out
