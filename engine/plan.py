@@ -1,0 +1,111 @@
+"""The arrays both simulators execute: targets, fill and valuation prices, slippage.
+
+Built once from a strategy's weights so the event engine and the vectorbt path
+see identical inputs. Valuation at fill time uses the fill price of a tradable
+asset and the last known close of a closed one (never a future price).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from engine.bars import Bars
+from engine.config import BacktestConfig
+from engine.targets import cap_leverage, order_targets
+from strategies.base import MarketView, Strategy
+
+
+@dataclass(frozen=True)
+class ExecutionPlan:
+    weights: np.ndarray  # (n, m) as decided at each bar's close
+    target: np.ndarray  # (n, m) target weight to trade to at each fill bar, NaN = no order
+    fill_price: np.ndarray  # (n, m) NaN where the asset cannot trade
+    val_price: np.ndarray  # (n, m) valuation price at fill time
+    close_val: np.ndarray  # (n, m) last known close
+    slippage: np.ndarray  # (n, m) fraction (a broadcast view when constant)
+
+
+def market_view(bars: Bars) -> MarketView:
+    return MarketView(
+        open=bars.frame("open"),
+        high=bars.frame("high"),
+        low=bars.frame("low"),
+        close=bars.frame("close"),
+    )
+
+
+def strategy_weights(strategy: Strategy, bars: Bars) -> np.ndarray:
+    """Run ``strategy.target_weights`` and align it to the bars (absent symbol = 0 weight)."""
+    frame = strategy.target_weights(market_view(bars))
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{type(strategy).__name__}.target_weights must return a DataFrame")
+    if not frame.index.equals(bars.index):
+        raise ValueError("target_weights must be indexed like the input bars")
+    unknown = set(map(str, frame.columns)) - set(bars.symbols)
+    if unknown:
+        raise ValueError(f"target_weights has unknown symbols {sorted(unknown)}")
+    # symbols the strategy does not mention are flat (0); NaN inside stays "no decision"
+    aligned = frame.reindex(columns=list(bars.symbols), fill_value=0.0)
+    return aligned.to_numpy(dtype=np.float64)
+
+
+@njit(cache=True)
+def _plan_prices(
+    open_: np.ndarray, close: np.ndarray, tradable: np.ndarray, next_open: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One pass: fill price, valuation price at fill time, last known close."""
+    n, m = close.shape
+    fill = np.empty((n, m))
+    val = np.empty((n, m))
+    last = np.empty((n, m))
+    for j in range(m):
+        known = np.nan
+        for i in range(n):
+            before = known  # last close strictly before bar i's open
+            if not np.isnan(close[i, j]):
+                known = close[i, j]
+            last[i, j] = known
+            if tradable[i, j]:
+                px = open_[i, j] if next_open else close[i, j]
+                fill[i, j] = px
+                val[i, j] = px
+            else:
+                fill[i, j] = np.nan
+                val[i, j] = before if next_open else known
+    return fill, val, last
+
+
+def build_plan(weights: np.ndarray, bars: Bars, config: BacktestConfig) -> ExecutionPlan:
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (bars.n_bars, bars.n_assets):
+        raise ValueError(f"weights shape {w.shape} != bars shape {(bars.n_bars, bars.n_assets)}")
+    w = cap_leverage(w, config.max_leverage)
+    target = order_targets(w, bars.tradable, config.fill, config.rebalance)
+    if bars.tradable.all():
+        # every asset trades every bar: the prices are the bars themselves (no copies)
+        fill_price = val_price = bars.open if config.fill == "next_open" else bars.close
+        close_val = bars.close
+    else:
+        fill_price, val_price, close_val = _plan_prices(
+            np.ascontiguousarray(bars.open),
+            np.ascontiguousarray(bars.close),
+            np.ascontiguousarray(bars.tradable),
+            config.fill == "next_open",
+        )
+    if config.costs.is_flat:
+        # one number for every bar: a read-only broadcast view, not an (n, m) array
+        slippage = np.broadcast_to(np.float64(config.costs.slippage), bars.close.shape)
+    else:
+        slippage = config.costs.slippage_matrix(bars.close)
+    return ExecutionPlan(
+        weights=w,
+        target=target,
+        fill_price=fill_price,
+        val_price=val_price,
+        close_val=close_val,
+        slippage=slippage,
+    )

@@ -1,0 +1,277 @@
+"""The event-driven simulator: flowbt's reference for fidelity.
+
+Bars of all assets are processed in time order by the compiled loop
+(``engine.core.run_bars``). Python runs only at the bars a strategy names in
+``event_bars``: the loop stops after that bar's close, ``on_event`` sees the
+portfolio and may place explicit orders (active from the next bar), and the
+loop resumes. Without events a run is one compiled call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine import core
+from engine.bars import Bars
+from engine.config import BacktestConfig, resolve_calendar
+from engine.manifest import build_manifest
+from engine.orders import Order
+from engine.plan import ExecutionPlan, build_plan, market_view, strategy_weights
+from engine.result import Result, orders_frame
+from strategies.base import Strategy
+
+
+class OrderBook:
+    """Explicit orders in the flat arrays the compiled loop reads (and updates)."""
+
+    def __init__(self) -> None:
+        self.col = np.empty(0, dtype=np.int64)
+        self.kind = np.empty(0, dtype=np.int64)
+        self.units = np.empty(0)
+        self.limit = np.empty(0)
+        self.stop = np.empty(0)
+        self.trail = np.empty(0)
+        self.active_from = np.empty(0, dtype=np.int64)
+        self.status = np.empty(0, dtype=np.int64)
+        self.ref = np.empty(0)
+
+    def __len__(self) -> int:
+        return len(self.col)
+
+    def add(self, orders: list[tuple[int, Order]], symbols: tuple[str, ...]) -> None:
+        if not orders:
+            return
+        index = {s: k for k, s in enumerate(symbols)}
+
+        def nan(x: float | None) -> float:
+            return np.nan if x is None else float(x)
+
+        for _, o in orders:
+            if o.symbol not in index:
+                raise ValueError(f"order for unknown symbol {o.symbol!r}; known: {list(symbols)}")
+        self.col = np.append(self.col, [index[o.symbol] for _, o in orders]).astype(np.int64)
+        self.kind = np.append(self.kind, [int(o.type) for _, o in orders]).astype(np.int64)
+        self.units = np.append(self.units, [nan(o.units) for _, o in orders])
+        self.limit = np.append(self.limit, [nan(o.limit) for _, o in orders])
+        self.stop = np.append(self.stop, [nan(o.stop) for _, o in orders])
+        self.trail = np.append(self.trail, [nan(o.trail) for _, o in orders])
+        self.active_from = np.append(self.active_from, [b for b, _ in orders]).astype(np.int64)
+        self.status = np.append(self.status, [core.PENDING] * len(orders)).astype(np.int64)
+        self.ref = np.append(self.ref, [np.nan] * len(orders))
+
+    def cancel(self, col: int) -> None:
+        self.status[(self.col == col) & (self.status == core.PENDING)] = core.CANCELLED
+
+
+class _Context:
+    """The ``EventContext`` a strategy sees at an event bar (after its close)."""
+
+    def __init__(
+        self, bar: int, bars: Bars, cash: float, pos: np.ndarray, close_val: np.ndarray
+    ) -> None:
+        self.bar = bar
+        self.timestamp = bars.index[bar]
+        self.cash = cash
+        self.positions = {s: float(pos[k]) for k, s in enumerate(bars.symbols)}
+        self.prices = {s: float(close_val[bar, k]) for k, s in enumerate(bars.symbols)}
+        self.equity = cash + sum(q * self.prices[s] for s, q in self.positions.items() if q != 0.0)
+        self.placed: list[Order] = []
+        self.cancelled: list[str] = []
+
+    def market(self, symbol: str, units: float | None) -> None:
+        self.placed.append(Order.market(symbol, units))
+
+    def limit(self, symbol: str, units: float | None, limit: float) -> None:
+        self.placed.append(Order.limit_order(symbol, units, limit))
+
+    def stop(self, symbol: str, units: float | None, stop: float) -> None:
+        self.placed.append(Order.stop_order(symbol, units, stop))
+
+    def stop_limit(self, symbol: str, units: float | None, stop: float, limit: float) -> None:
+        self.placed.append(Order.stop_limit(symbol, units, stop, limit))
+
+    def trailing_stop(self, symbol: str, units: float | None, trail: float) -> None:
+        self.placed.append(Order.trailing_stop(symbol, units, trail))
+
+    def place(self, order: Order) -> None:
+        self.placed.append(order)
+
+    def cancel(self, symbol: str) -> None:
+        self.cancelled.append(symbol)
+
+
+def simulate_plan(
+    plan: ExecutionPlan,
+    bars: Bars,
+    config: BacktestConfig,
+    *,
+    periods_per_year: int,
+    orders: list[tuple[int, Order]] | None = None,
+    strategy: Strategy | None = None,
+    event_bars: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run the compiled loop; returns (equity, cash, positions, fill records)."""
+    n, m = bars.n_bars, bars.n_assets
+    book = OrderBook()
+    if orders:
+        book.add(orders, bars.symbols)
+    cash = np.array([config.init_cash], dtype=np.float64)
+    pos = np.zeros(m)
+    last_val = np.full(m, np.nan)
+    equity = np.empty(n)
+    cash_out = np.empty(n)
+    pos_out = np.empty((n, m))
+    granularity = np.nan if config.fractional else 1.0
+    borrow = config.borrow_rate / periods_per_year
+    chunks: list[np.ndarray] = []
+    open_ = np.ascontiguousarray(bars.open)
+    high = np.ascontiguousarray(bars.high)
+    low = np.ascontiguousarray(bars.low)
+
+    stops = [] if event_bars is None else sorted({int(b) for b in event_bars if 0 <= b < n})
+    bounds = [b + 1 for b in stops if b + 1 < n] + [n]
+    start = 0
+    for k, stop in enumerate(bounds):
+        capacity = core.count_target_orders(plan.target[start:stop]) + len(book)
+        records = np.empty((capacity, core.REC_FIELDS))
+        n_rec = np.zeros(1, dtype=np.int64)
+        core.run_bars(
+            start,
+            stop,
+            plan.fill_price,
+            plan.val_price,
+            open_,
+            high,
+            low,
+            plan.close_val,
+            bars.tradable,
+            plan.target,
+            config.costs.fees,
+            config.costs.fixed_fees,
+            plan.slippage,
+            granularity,
+            config.drift_threshold,
+            borrow,
+            book.col,
+            book.kind,
+            book.units,
+            book.limit,
+            book.stop,
+            book.trail,
+            book.active_from,
+            book.status,
+            book.ref,
+            cash,
+            pos,
+            last_val,
+            equity,
+            cash_out,
+            pos_out,
+            records,
+            n_rec,
+        )
+        chunks.append(records[: n_rec[0]])
+        if strategy is not None and k < len(stops) and stop == stops[k] + 1:
+            ctx = _Context(stops[k], bars, float(cash[0]), pos, plan.close_val)
+            strategy.on_event(ctx)
+            for sym in ctx.cancelled:
+                book.cancel(bars.symbols.index(sym))
+            book.add([(stop, o) for o in ctx.placed], bars.symbols)
+        start = stop
+    records = np.vstack(chunks) if chunks else np.empty((0, core.REC_FIELDS))
+    return equity, cash_out, pos_out, records
+
+
+def run_event(
+    strategy: Strategy | None,
+    bars: Bars,
+    config: BacktestConfig | None = None,
+    *,
+    weights: np.ndarray | None = None,
+    orders: list[tuple[int, Order]] | None = None,
+    params_for_manifest: Mapping[str, Any] | None = None,
+) -> Result:
+    """Backtest ``strategy`` (or raw ``weights``, shape (n, m)) on ``bars`` in event mode.
+
+    ``orders``: explicit (active_from_bar, Order) pairs known up front, e.g. for tests.
+    """
+    config = config or BacktestConfig()
+    if weights is None:
+        if strategy is None:
+            weights = np.full((bars.n_bars, bars.n_assets), np.nan)
+        else:
+            weights = strategy_weights(strategy, bars)
+    calendar, ppy = resolve_calendar(config, bars.index)
+    plan = build_plan(weights, bars, config)
+    ev = strategy.event_bars(market_view(bars)) if strategy is not None else None
+    equity, cash, pos, records = simulate_plan(
+        plan,
+        bars,
+        config,
+        periods_per_year=ppy,
+        orders=orders,
+        strategy=strategy,
+        event_bars=ev,
+    )
+    return assemble_result(
+        bars,
+        config,
+        equity,
+        cash,
+        pos,
+        orders_frame(records, bars.index, bars.symbols),
+        calendar=calendar,
+        ppy=ppy,
+        mode="event",
+        strategy=strategy,
+        params=params_for_manifest,
+    )
+
+
+def assemble_result(
+    bars: Bars,
+    config: BacktestConfig,
+    equity: np.ndarray,
+    cash: np.ndarray,
+    pos: np.ndarray,
+    orders: pd.DataFrame,
+    *,
+    calendar: str,
+    ppy: int,
+    mode: str,
+    strategy: Strategy | None,
+    params: Mapping[str, Any] | None = None,
+) -> Result:
+    symbols = list(bars.symbols)
+    describe = strategy.describe() if strategy is not None else {"strategy": "weights"}
+    if params:
+        describe = {**describe, "params": dict(params)}
+
+    def manifest() -> dict[str, Any]:
+        return build_manifest(
+            strategy=describe,
+            config=config.model_dump(),
+            data_checksum=bars.checksum(),
+            mode=mode,
+            symbols=symbols,
+            start=str(bars.index[0]) if bars.n_bars else None,
+            end=str(bars.index[-1]) if bars.n_bars else None,
+            n_bars=bars.n_bars,
+        )
+
+    return Result(
+        equity=pd.Series(equity, index=bars.index, name="equity"),
+        cash=pd.Series(cash, index=bars.index, name="cash"),
+        positions=pd.DataFrame(pos, index=bars.index, columns=symbols),
+        orders=orders,
+        close=bars.frame("close"),
+        init_cash=config.init_cash,
+        periods_per_year=ppy,
+        calendar=calendar,
+        mode=mode,
+        manifest_factory=manifest,
+    )

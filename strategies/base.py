@@ -1,0 +1,146 @@
+"""The strategy contract: parameters with bounds, target weights, optional event hooks.
+
+A strategy turns point-in-time prices/signals into target weights per asset
+per bar: the row for bar ``t`` may use data up to ``t``'s close only (the engine
+fills it at ``t + 1``'s open by default). Weights are fractions of portfolio
+value (1.0 = all in, -0.5 = half short); NaN means "no decision, send nothing".
+In event mode a strategy may also name event bars and place explicit orders
+there through the context the engine hands to ``on_event``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+
+class StrategyParams(BaseModel):
+    """Base of every strategy's parameter model: unknown names are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class MarketView:
+    """What a strategy sees: OHLC frames (index = bar timestamps, one column per symbol)
+    aligned on the union of calendars (NaN where a market is closed) and any signals."""
+
+    open: pd.DataFrame
+    high: pd.DataFrame
+    low: pd.DataFrame
+    close: pd.DataFrame
+    signals: Mapping[str, pd.DataFrame | pd.Series] = field(default_factory=dict)
+
+    @property
+    def symbols(self) -> list[str]:
+        return [str(c) for c in self.close.columns]
+
+
+class EventContext(Protocol):
+    """Handed to ``Strategy.on_event`` by the event simulator at an event bar.
+
+    Orders placed here become active at the next bar (units signed, None = close).
+    """
+
+    bar: int
+    timestamp: pd.Timestamp
+    cash: float
+    equity: float
+    positions: Mapping[str, float]
+    prices: Mapping[str, float]
+
+    def market(self, symbol: str, units: float | None) -> None: ...
+    def limit(self, symbol: str, units: float | None, limit: float) -> None: ...
+    def stop(self, symbol: str, units: float | None, stop: float) -> None: ...
+    def stop_limit(self, symbol: str, units: float | None, stop: float, limit: float) -> None: ...
+    def trailing_stop(self, symbol: str, units: float | None, trail: float) -> None: ...
+    def cancel(self, symbol: str) -> None: ...
+
+
+class Strategy:
+    """Subclass, set ``name`` and ``Params``, implement ``target_weights``.
+
+    ``symbols``: the assets it trades (None = every symbol in the data).
+    """
+
+    name: ClassVar[str] = ""
+    Params: ClassVar[type[StrategyParams]] = StrategyParams
+
+    def __init__(
+        self,
+        params: StrategyParams | Mapping[str, Any] | None = None,
+        symbols: Sequence[str] | None = None,
+    ) -> None:
+        if params is None:
+            params = self.Params()
+        elif not isinstance(params, self.Params):
+            params = self.Params.model_validate(dict(params))
+        self.params = params
+        self.symbols = list(symbols) if symbols is not None else None
+
+    @classmethod
+    def search_space(cls) -> dict[str, dict[str, Any]]:
+        """Per parameter: type name, default and bounds (ge/le/gt/lt), read from ``Params``."""
+        space: dict[str, dict[str, Any]] = {}
+        for pname, info in cls.Params.model_fields.items():
+            entry: dict[str, Any] = {
+                "type": getattr(info.annotation, "__name__", str(info.annotation)),
+                "default": info.default,
+            }
+            for meta in info.metadata:
+                for bound in ("ge", "le", "gt", "lt"):
+                    if hasattr(meta, bound):
+                        entry[bound] = getattr(meta, bound)
+            space[pname] = entry
+        return space
+
+    def target_weights(self, view: MarketView) -> pd.DataFrame:
+        """Weights per bar (rows = view.close.index) and symbol; row t uses data up to t."""
+        raise NotImplementedError
+
+    def event_bars(self, view: MarketView) -> np.ndarray:
+        """Integer bar positions where ``on_event`` must be called (default: none)."""
+        return np.empty(0, dtype=np.int64)
+
+    def on_event(self, ctx: EventContext) -> None:
+        """React to an event bar (after that bar's close); may place orders on ``ctx``."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"strategy": self.name, "params": self.params.model_dump()}
+
+
+_REGISTRY: dict[str, type[Strategy]] = {}
+
+
+def register(cls: type[Strategy]) -> type[Strategy]:
+    """Class decorator: make a strategy reachable by ``get_strategy(cls.name)``."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} needs a non-empty name")
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        raise ValueError(f"strategy name {cls.name!r} is already registered")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def known_strategies() -> list[str]:
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def get_strategy(name: str) -> type[Strategy]:
+    """The strategy class registered as ``name``; unknown names raise with the known list."""
+    _load_builtins()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise ValueError(f"unknown strategy {name!r}; known strategies: {known}") from None
+
+
+def _load_builtins() -> None:
+    import strategies.sma_cross  # noqa: F401  (registers itself)

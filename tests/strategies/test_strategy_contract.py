@@ -1,0 +1,96 @@
+"""The strategy contract: parameter bounds, search space, registry, point in time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from strategies.base import MarketView, Strategy, get_strategy, known_strategies, register
+from strategies.sma_cross import SmaCross, sma
+
+
+def view_of(close: pd.Series) -> MarketView:
+    f = close.to_frame("X")
+    return MarketView(open=f, high=f, low=f, close=f)
+
+
+def walk(n: int, seed: int = 0) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2020-01-01", periods=n, freq="B", tz="UTC")
+    return pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, n))), index=idx)
+
+
+def test_registry_and_unknown_name():
+    assert get_strategy("sma_cross") is SmaCross
+    assert "sma_cross" in known_strategies()
+    with pytest.raises(ValueError, match="unknown strategy 'foo'; known strategies: .*sma_cross"):
+        get_strategy("foo")
+
+
+def test_register_rejects_duplicate_names():
+    class Dup(Strategy):
+        name = "sma_cross"
+
+    with pytest.raises(ValueError, match="already registered"):
+        register(Dup)
+
+
+def test_params_defaults_bounds_and_validator():
+    s = SmaCross()
+    assert (s.params.fast, s.params.slow) == (10, 50)
+    with pytest.raises(ValidationError, match="fast \\(50\\) must be < slow \\(50\\)"):
+        SmaCross({"fast": 50, "slow": 50})
+    with pytest.raises(ValidationError):
+        SmaCross({"fast": 0})
+    with pytest.raises(ValidationError):
+        SmaCross({"fast": 5, "slow": 20, "oops": 1})
+    assert SmaCross({"fast": "5", "slow": "20"}).params.fast == 5  # CLI strings coerce
+
+
+def test_search_space_exposes_type_default_bounds():
+    space = SmaCross.search_space()
+    assert space["fast"] == {"type": "int", "default": 10, "ge": 1, "le": 1000}
+    assert space["slow"]["default"] == 50 and space["slow"]["ge"] == 2
+
+
+def test_sma_matches_rolling_mean():
+    c = walk(300).to_numpy()
+    np.testing.assert_allclose(
+        sma(c, 20), pd.Series(c).rolling(20).mean().to_numpy(), rtol=1e-12, equal_nan=True
+    )
+
+
+def test_weights_are_one_when_fast_above_slow_else_zero():
+    close = walk(400)
+    w = SmaCross({"fast": 5, "slow": 30}).target_weights(view_of(close))["X"]
+    fast, slow = close.rolling(5).mean(), close.rolling(30).mean()
+    expected = (fast > slow).astype(float)
+    assert set(w.unique()) <= {0.0, 1.0}
+    assert (w.iloc[:29] == 0).all()
+    pd.testing.assert_series_equal(w, expected, check_names=False)
+
+
+def test_point_in_time_truncation_gives_identical_history():
+    close = walk(500, seed=3)
+    strat = SmaCross({"fast": 7, "slow": 40})
+    full = strat.target_weights(view_of(close))["X"]
+    for t in (45, 200, 499):
+        part = strat.target_weights(view_of(close.iloc[: t + 1]))["X"]
+        pd.testing.assert_series_equal(part, full.iloc[: t + 1])
+    # scrambling the future does not change the past either
+    scrambled = close.copy()
+    scrambled.iloc[300:] = scrambled.iloc[300:].to_numpy()[::-1]
+    again = strat.target_weights(view_of(scrambled))["X"]
+    pd.testing.assert_series_equal(again.iloc[:300], full.iloc[:300])
+
+
+def test_closed_market_bars_are_not_prices():
+    # a NaN (closed) bar carries the last decision forward and is skipped by the SMA
+    close = walk(120)
+    gappy = close.copy()
+    gappy.iloc[60] = np.nan
+    w = SmaCross({"fast": 3, "slow": 10}).target_weights(view_of(gappy))["X"]
+    assert w.iloc[60] == w.iloc[59]
+    assert not w.isna().any()
