@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.flowbt-installed
 
-.PHONY: install run test lint bench bench-data clean
+.PHONY: install run test lint bench bench-data bench-engine clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,10 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
-bench: bench-data
+bench: bench-data bench-engine
+
+bench-engine: install
+	$(BIN)/python bench/bench_engine.py
 
 bench-data: install
 	$(BIN)/python bench/bench_load.py

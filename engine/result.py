@@ -101,9 +101,7 @@ class Result:
 
     def plot(self, path: str | Path | None = None):  # -> matplotlib.figure.Figure
         """Equity and drawdown; saved as PNG when ``path`` is given."""
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
+        # a bare Figure (no pyplot): never switches the user's backend, safe headless
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(10, 6))
