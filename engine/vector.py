@@ -62,29 +62,38 @@ def vbt_portfolio(plan: ExecutionPlan, bars: Bars, config: BacktestConfig) -> An
     # values that multiply zero units. A RangeIndex, because vectorbt converts a
     # tz-aware DatetimeIndex to an object array of Timestamps on every wrap (slow).
     close = pd.DataFrame(plan.close_val, columns=cols).bfill()
-    slippage: Any = plan.slippage
-    if config.costs.is_flat:
-        slippage = config.costs.slippage
     return vbt.Portfolio.from_orders(
         close=close,
         size=plan.target,
-        size_type="targetpercent",
-        direction="both",
-        price=plan.fill_price,
-        val_price=plan.val_price,
-        fees=config.costs.fees,
-        fixed_fees=config.costs.fixed_fees,
-        slippage=slippage,
-        min_size=0.0,
-        size_granularity=np.nan if config.fractional else 1.0,
-        init_cash=config.init_cash,
         cash_sharing=True,
         group_by=True,
         call_seq="auto",
-        ffill_val_price=True,
-        update_value=False,
-        freq="1D",
+        **order_conventions(plan, config),
     )
+
+
+def order_conventions(plan: ExecutionPlan, config: BacktestConfig) -> dict[str, Any]:
+    """`from_orders` arguments that reproduce the event engine's conventions.
+
+    Shared by the single run and the sweep so the parity-critical settings live in
+    one place: ``min_size=0`` (vectorbt's default 1e-8 silently drops tiny fills) and
+    an explicit ``val_price`` (its default values a closed market at the last fill).
+    """
+    return {
+        "size_type": "targetpercent",
+        "direction": "both",
+        "price": plan.fill_price,
+        "val_price": plan.val_price,
+        "fees": config.costs.fees,
+        "fixed_fees": config.costs.fixed_fees,
+        "slippage": config.costs.slippage if config.costs.is_flat else plan.slippage,
+        "min_size": 0.0,
+        "size_granularity": np.nan if config.fractional else 1.0,
+        "init_cash": config.init_cash,
+        "ffill_val_price": True,
+        "update_value": False,
+        "freq": "1D",
+    }
 
 
 def run_vector(

@@ -22,7 +22,7 @@ from engine.config import BacktestConfig, resolve_calendar
 from engine.plan import build_plan, strategy_weights
 from engine.stats import performance
 from engine.targets import order_targets
-from engine.vector import check_expressible
+from engine.vector import check_expressible, order_conventions
 from strategies.base import get_strategy
 
 
@@ -48,7 +48,6 @@ def sweep_vector(
     check_expressible(config, strategies[0], bars)
     _, ppy = resolve_calendar(config, bars.index)
     base = build_plan(np.zeros((bars.n_bars, 1)), bars, config)  # prices are shared
-    slippage: Any = base.slippage if not config.costs.is_flat else config.costs.slippage
     rows: list[dict[str, Any]] = []
     for start in range(0, len(strategies), chunk):
         part = strategies[start : start + chunk]
@@ -59,21 +58,9 @@ def sweep_vector(
         pf = vbt.Portfolio.from_orders(
             close=pd.DataFrame(base.close_val).bfill().to_numpy(),
             size=target,
-            size_type="targetpercent",
-            direction="both",
-            price=base.fill_price,
-            val_price=base.val_price,
-            fees=config.costs.fees,
-            fixed_fees=config.costs.fixed_fees,
-            slippage=slippage,
-            min_size=0.0,
-            size_granularity=np.nan if config.fractional else 1.0,
-            init_cash=config.init_cash,
             cash_sharing=False,
-            ffill_val_price=True,
-            update_value=False,
             max_orders=int(np.count_nonzero(~np.isnan(target))) + 1,  # default is n x k
-            freq="1D",
+            **order_conventions(base, config),
         )
         value = np.asarray(pf.value(), dtype=np.float64).reshape(bars.n_bars, len(part))
         rec = pf.orders.values
