@@ -6,7 +6,8 @@ GBM bars, and a sweep of fast 5..50 x slow 20..200 step 5 (fast < slow, 1590
 combos) on 10,000 bars. "first" is the first call in this process (numba
 loads its on-disk cache or compiles); "warm" is the median of later calls.
 Peak RSS is the process high-water mark read right after each workload (the
-compiled sweep runs first, so its figure is its own). Rows marked "extrapolated"
+compiled sweep runs first, so its figure is its own; the 1M-bar event runs come
+next, before the vectorbt batches). Rows marked "extrapolated"
 time a subset of combos and scale to the full grid. backtesting.py and
 backtrader (optional ``bench`` extra) run on a subset of bars; their fills
 follow their own conventions (whole units, their sizing), so only speed is
@@ -220,6 +221,22 @@ def main() -> None:
     sweep_bps = n_combo * 10_000 / warm
     sweep_rss = peak_rss_mb()
 
+    # --- 1M bars, one backtest through flowbt's event engine (before the vectorbt
+    # batches, whose gigabyte of arrays would otherwise be in the heap it works in)
+    big = gbm_frame(n_big)
+    bars = bars_from_frames({"X": big})
+    strat = get_strategy("sma_cross")({"fast": 10, "slow": 50})
+    work = f"sma 10/50, {n_big:,} bars"
+
+    first, warm = timed(lambda: run_event(strat, bars, cfg), 7)
+    add("flowbt event (end to end)", work, first, warm, n_big, "bars_per_s")
+    event_e2e_bps = n_big / warm
+    plan = build_plan(strategy_weights(strat, bars), bars, cfg)
+    first, warm = timed(lambda: simulate_plan(plan, bars, cfg, periods_per_year=252), 7)
+    add("flowbt event (compiled loop)", work, first, warm, n_big, "bars_per_s")
+    event_bps = n_big / warm
+    ev = run_event(strat, bars, cfg)
+
     # --- the same sweep through the other paths ----------------------------------
     small_bars = bars_from_frames({"X": small})
     sub = combos[:: max(1, n_combo // 40)]
@@ -275,21 +292,7 @@ def main() -> None:
         "bar_backtests_per_s",
     )
 
-    # --- 1M bars, one backtest -------------------------------------------------
-    big = gbm_frame(n_big)
-    bars = bars_from_frames({"X": big})
-    strat = get_strategy("sma_cross")({"fast": 10, "slow": 50})
-    work = f"sma 10/50, {n_big:,} bars"
-
-    first, warm = timed(lambda: run_event(strat, bars, cfg), 5)
-    add("flowbt event (end to end)", work, first, warm, n_big, "bars_per_s")
-    event_e2e_bps = n_big / warm
-    plan = build_plan(strategy_weights(strat, bars), bars, cfg)
-    first, warm = timed(lambda: simulate_plan(plan, bars, cfg, periods_per_year=252), 7)
-    add("flowbt event (compiled loop)", work, first, warm, n_big, "bars_per_s")
-    event_bps = n_big / warm
-    ev = run_event(strat, bars, cfg)
-
+    # --- 1M bars through the vectorbt path and raw vectorbt -----------------------
     first, warm = timed(lambda: run_vector(strat, bars, cfg), 2)
     add("flowbt vectorbt path", work, first, warm, n_big, "bars_per_s")
     vec = run_vector(strat, bars, cfg)

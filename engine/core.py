@@ -12,10 +12,10 @@ Per bar ``i`` (all prices in quote currency, units of the asset):
 2. explicit orders active at ``i`` on tradable assets are checked against the
    bar (market at the fill price, limit/stop/stop-limit/trailing stop against
    open/high/low, a gap through the trigger fills at the open);
-3. rows of ``target`` that are not NaN rebalance to those weights of the
-   portfolio value at the valuation prices, sells before buys (orders sorted
-   by value, as vectorbt's ``call_seq='auto'``); all targets of a row use the
-   value from before the row's first trade;
+3. the targets sent at bar ``i`` (a sparse list in bar order) rebalance to
+   those weights of the portfolio value at the valuation prices, sells before
+   buys (orders sorted by value, as vectorbt's ``call_seq='auto'``); all
+   targets of a bar use the value from before the bar's first trade;
 4. short positions pay ``borrow`` (fraction of short notional per bar) on the close;
 5. equity = cash + sum(units * last known close).
 """
@@ -160,7 +160,10 @@ def run_bars(
     low: np.ndarray,
     close_val: np.ndarray,
     tradable: np.ndarray,
-    target: np.ndarray,
+    target_bar: np.ndarray,
+    target_col: np.ndarray,
+    target_weight: np.ndarray,
+    target_next: np.ndarray,
     fees: float,
     fixed_fees: float,
     slippage: np.ndarray,
@@ -188,14 +191,19 @@ def run_bars(
     """Advance the portfolio over bars [start, stop); see the module docstring.
 
     Arrays of shape (n, m): fill_price (NaN where no fill possible), val_price,
-    open_/high/low, close_val (last known close), tradable, target (weights, NaN =
-    no rebalance), slippage (fraction per bar and asset). ``book_*`` describe
+    open_/high/low, close_val (last known close), tradable, slippage (fraction per
+    bar and asset). ``target_*`` list the target weights sent, in bar order
+    (``engine.targets.Targets``); ``target_next`` (1 element) is the index of the
+    first one not yet reached. ``book_*`` describe
     explicit orders (units signed, NaN units = close the position). ``cash`` is a
     1-element array, ``pos``/``last_val`` per asset; all mutated in place.
     """
     m = pos.shape[0]
     order_val = np.empty(m)
     seq = np.empty(m, dtype=np.int64)
+    target = np.empty(m)  # this bar's target weights, NaN = no order
+    n_targets = target_bar.shape[0]
+    t = target_next[0]
     n_book = book_col.shape[0]
     first_pending = 0
     for i in range(start, stop):
@@ -259,23 +267,22 @@ def run_bars(
                 _record(records, n_records, i, j, filled, price, fee, b)
 
         # target-weight rebalancing
-        any_target = False
-        for j in range(m):
-            if not np.isnan(target[i, j]):
-                any_target = True
-                break
-        if any_target:
+        if t < n_targets and target_bar[t] == i:
+            target[:] = np.nan
+            while t < n_targets and target_bar[t] == i:
+                target[target_col[t]] = target_weight[t]
+                t += 1
             value = cash[0]
             for j in range(m):
                 if pos[j] != 0.0:
                     value += pos[j] * last_val[j]
             for j in range(m):
                 seq[j] = j
-                order_val[j] = target[i, j] * value - pos[j] * last_val[j]
+                order_val[j] = target[j] * value - pos[j] * last_val[j]
             _insert_argsort(order_val, seq)
             for q in range(m):
                 j = seq[q]
-                w = target[i, j]
+                w = target[j]
                 if np.isnan(w) or not tradable[i, j]:
                     continue
                 c0 = _snap(cash[0])
@@ -307,14 +314,4 @@ def run_bars(
             pos_out[i, j] = pos[j]
         equity_out[i] = eq
         cash_out[i] = cash[0]
-
-
-@njit(cache=True)
-def count_target_orders(target: np.ndarray) -> int:
-    """Upper bound on target-driven fills: the number of non-NaN targets."""
-    n = 0
-    for i in range(target.shape[0]):
-        for j in range(target.shape[1]):
-            if not np.isnan(target[i, j]):
-                n += 1
-    return n
+    target_next[0] = t

@@ -8,6 +8,7 @@ asset and the last known close of a closed one (never a future price).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -15,18 +16,22 @@ from numba import njit
 
 from engine.bars import Bars
 from engine.config import BacktestConfig
-from engine.targets import cap_leverage, order_targets
+from engine.targets import Targets, target_list
 from strategies.base import MarketView, Strategy
 
 
 @dataclass(frozen=True)
 class ExecutionPlan:
-    weights: np.ndarray  # (n, m) as decided at each bar's close
-    target: np.ndarray  # (n, m) target weight to trade to at each fill bar, NaN = no order
+    targets: Targets  # the target weights sent, as (bar, column, weight) in bar order
     fill_price: np.ndarray  # (n, m) NaN where the asset cannot trade
     val_price: np.ndarray  # (n, m) valuation price at fill time
     close_val: np.ndarray  # (n, m) last known close
     slippage: np.ndarray  # (n, m) fraction (a broadcast view when constant)
+
+    @cached_property
+    def target(self) -> np.ndarray:
+        """(n, m) target weight to trade to at each fill bar, NaN = no order."""
+        return self.targets.dense()
 
 
 def market_view(bars: Bars) -> MarketView:
@@ -85,8 +90,7 @@ def build_plan(weights: np.ndarray, bars: Bars, config: BacktestConfig) -> Execu
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (bars.n_bars, bars.n_assets):
         raise ValueError(f"weights shape {w.shape} != bars shape {(bars.n_bars, bars.n_assets)}")
-    w = cap_leverage(w, config.max_leverage)
-    target = order_targets(w, bars.tradable, config.fill, config.rebalance)
+    targets = target_list(w, bars.tradable, config.fill, config.rebalance, config.max_leverage)
     if bars.tradable.all():
         # every asset trades every bar: the prices are the bars themselves (no copies)
         fill_price = val_price = bars.open if config.fill == "next_open" else bars.close
@@ -104,8 +108,7 @@ def build_plan(weights: np.ndarray, bars: Bars, config: BacktestConfig) -> Execu
     else:
         slippage = config.costs.slippage_matrix(bars.close)
     return ExecutionPlan(
-        weights=w,
-        target=target,
+        targets=targets,
         fill_price=fill_price,
         val_price=val_price,
         close_val=close_val,

@@ -127,18 +127,18 @@ def simulate_plan(
     pos_out = np.empty((n, m))
     granularity = np.nan if config.fractional else 1.0
     borrow = config.borrow_rate / periods_per_year
-    chunks: list[np.ndarray] = []
     open_ = np.ascontiguousarray(bars.open)
     high = np.ascontiguousarray(bars.high)
     low = np.ascontiguousarray(bars.low)
 
     stops = [] if event_bars is None else sorted({int(b) for b in event_bars if 0 <= b < n})
     bounds = [b + 1 for b in stops if b + 1 < n] + [n]
+    # one record buffer: every target and every booked order fills at most once
+    records = np.empty((len(plan.targets) + len(book), core.REC_FIELDS))
+    target_next = np.zeros(1, dtype=np.int64)
+    n_rec = np.zeros(1, dtype=np.int64)
     start = 0
     for k, stop in enumerate(bounds):
-        capacity = core.count_target_orders(plan.target[start:stop]) + len(book)
-        records = np.empty((capacity, core.REC_FIELDS))
-        n_rec = np.zeros(1, dtype=np.int64)
         core.run_bars(
             start,
             stop,
@@ -149,7 +149,10 @@ def simulate_plan(
             low,
             plan.close_val,
             bars.tradable,
-            plan.target,
+            plan.targets.bar,
+            plan.targets.col,
+            plan.targets.weight,
+            target_next,
             config.costs.fees,
             config.costs.fixed_fees,
             plan.slippage,
@@ -174,15 +177,19 @@ def simulate_plan(
             records,
             n_rec,
         )
-        chunks.append(records[: n_rec[0]])
         if strategy is not None and k < len(stops) and stop == stops[k] + 1:
             ctx = _Context(stops[k], bars, float(cash[0]), pos, plan.close_val)
             strategy.on_event(ctx)
             for sym in ctx.cancelled:
                 book.cancel(bars.symbols.index(sym))
+            booked = len(book)
             book.add([(stop, o) for o in ctx.placed], bars.symbols)
+            if len(book) > booked:
+                grown = np.empty((len(records) + len(book) - booked, core.REC_FIELDS))
+                grown[: len(records)] = records
+                records = grown
         start = stop
-    records = np.vstack(chunks) if chunks else np.empty((0, core.REC_FIELDS))
+    records = records[: n_rec[0]]
     return equity, cash_out, pos_out, records
 
 

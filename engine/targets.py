@@ -3,12 +3,14 @@
 Point-in-time rule: ``weights[t]`` is decided from data up to bar ``t``'s close.
 With ``fill="next_open"`` (default) it is executed at the next bar where the
 asset trades, at its open; with ``fill="close"`` at bar ``t``'s own close.
-Both simulators receive the same target matrix from here, so the timing and
-rebalancing rules cannot drift apart between them.
+Both simulators receive the same targets from here (the event engine as a
+sparse list, vectorbt as the dense matrix), so the timing and rebalancing rules
+cannot drift apart between them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -21,21 +23,52 @@ Rebalance = Literal["on_change", "every_bar"]
 @njit(cache=True)
 def _order_targets(
     weights: np.ndarray, tradable: np.ndarray, lag: int, every_bar: bool
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Targets in bar order as (bar, column, weight); row ``r`` is sent at bar ``r + lag``."""
     n, m = weights.shape
-    out = np.full((n, m), np.nan)
-    for j in range(m):
-        sent = 0.0  # flat before the first bar
-        for i in range(n):
-            if i - lag < 0 or not tradable[i, j]:
+    # room for every cell; pages never written are never touched, so this costs
+    # nothing beyond the targets actually sent
+    bars = np.empty(n * m, dtype=np.int64)
+    cols = np.empty(n * m, dtype=np.int64)
+    values = np.empty(n * m)
+    sent = np.zeros(m)  # flat before the first bar
+    k = 0
+    for i in range(lag, n):
+        for j in range(m):
+            if not tradable[i, j]:
                 continue
             w = weights[i - lag, j]
             if np.isnan(w):
                 continue
-            if every_bar or w != sent:
-                out[i, j] = w
-                sent = w
-    return out
+            if every_bar or w != sent[j]:
+                bars[k] = i
+                cols[k] = j
+                values[k] = w
+                sent[j] = w
+                k += 1
+    return bars[:k].copy(), cols[:k].copy(), values[:k].copy()
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The orders a run sends: ``weight[k]`` of column ``col[k]`` at bar ``bar[k]``.
+
+    Sorted by bar, then column. A sparse list because most bars of most runs send
+    nothing; ``dense()`` gives the (n, m) matrix with NaN where nothing is sent.
+    """
+
+    bar: np.ndarray
+    col: np.ndarray
+    weight: np.ndarray
+    shape: tuple[int, int]
+
+    def __len__(self) -> int:
+        return len(self.bar)
+
+    def dense(self) -> np.ndarray:
+        out = np.full(self.shape, np.nan)
+        out[self.bar, self.col] = self.weight
+        return out
 
 
 def order_targets(
@@ -43,37 +76,60 @@ def order_targets(
     tradable: np.ndarray,
     fill: Fill = "next_open",
     rebalance: Rebalance = "on_change",
+    max_leverage: float = np.inf,
 ) -> np.ndarray:
     """Target weight to trade to at each fill bar, NaN where no order is sent.
 
     ``on_change`` sends an asset's target only when it differs from the last one
     sent (a target decided while the asset's market is closed waits for its next
     open session); ``every_bar`` re-sends it on every tradable bar (rebalancing
-    drift). NaN weights mean "no decision" and send nothing.
+    drift). NaN weights mean "no decision" and send nothing. Rows whose gross
+    exposure exceeds ``max_leverage`` are scaled down first (``cap_leverage``).
     """
+    return target_list(weights, tradable, fill, rebalance, max_leverage).dense()
+
+
+def target_list(
+    weights: np.ndarray,
+    tradable: np.ndarray,
+    fill: Fill = "next_open",
+    rebalance: Rebalance = "on_change",
+    max_leverage: float = np.inf,
+) -> Targets:
+    """``order_targets`` as a sparse list (what the event engine reads)."""
     if fill not in ("next_open", "close"):
         raise ValueError(f"fill must be 'next_open' or 'close', got {fill!r}")
     if rebalance not in ("on_change", "every_bar"):
         raise ValueError(f"rebalance must be 'on_change' or 'every_bar', got {rebalance!r}")
-    w = np.ascontiguousarray(weights, dtype=np.float64)
+    w = cap_leverage(weights, max_leverage)
     t = np.ascontiguousarray(tradable, dtype=np.bool_)
     if w.shape != t.shape:
         raise ValueError(f"weights shape {w.shape} != tradable shape {t.shape}")
-    if np.isinf(w).any():
-        raise ValueError("weights must be finite (or NaN for no decision)")
-    return _order_targets(w, t, 1 if fill == "next_open" else 0, rebalance == "every_bar")
+    bar, col, weight = _order_targets(
+        w, t, 1 if fill == "next_open" else 0, rebalance == "every_bar"
+    )
+    return Targets(bar=bar, col=col, weight=weight, shape=w.shape)
 
 
 @njit(cache=True)
-def _gross_exceeds(w: np.ndarray, cap: float) -> bool:
-    for i in range(w.shape[0]):
+def _max_gross(w: np.ndarray) -> float:
+    """Largest row gross exposure sum(|w|), NaN ignored (inf when a weight is infinite)."""
+    n, m = w.shape
+    worst = 0.0
+    if m == 1:  # branch-free max: vectorised
+        for i in range(n):
+            a = abs(w[i, 0])
+            if a > worst:  # False for NaN
+                worst = a
+        return worst
+    for i in range(n):
         gross = 0.0
-        for j in range(w.shape[1]):
+        for j in range(m):
             if not np.isnan(w[i, j]):
                 gross += abs(w[i, j])
-        if gross > cap:
-            return True
-    return False
+        if gross > worst:
+            worst = gross
+    return worst
 
 
 @njit(cache=True)
@@ -92,12 +148,18 @@ def _cap_leverage(w: np.ndarray, cap: float) -> np.ndarray:
 
 
 def cap_leverage(weights: np.ndarray, max_leverage: float) -> np.ndarray:
-    """Scale down rows whose gross exposure sum(|w|) exceeds ``max_leverage``."""
+    """Scale down rows whose gross exposure sum(|w|) exceeds ``max_leverage``.
+
+    Also the weights' validation: 2-d, finite or NaN ("no decision").
+    """
     if max_leverage <= 0:
         raise ValueError(f"max_leverage must be > 0, got {max_leverage}")
     w = np.ascontiguousarray(weights, dtype=np.float64)
     if w.ndim != 2:
         raise ValueError(f"weights must be 2-d (bars x assets), got {w.ndim}-d")
-    if not _gross_exceeds(w, float(max_leverage)):
+    worst = _max_gross(w)
+    if np.isinf(worst):
+        raise ValueError("weights must be finite (or NaN for no decision)")
+    if worst <= max_leverage:
         return w  # nothing to scale: no copy
     return _cap_leverage(w, float(max_leverage))

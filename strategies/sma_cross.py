@@ -40,35 +40,43 @@ def _sma_1d(c: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
+# bars per block of the cross kernel: the block's running sums stay in L1 cache
+CROSS_BLOCK = 4096
+
+
 @njit(cache=True)
-def _cross_weights(c: np.ndarray, fast: int, slow: int) -> np.ndarray:
-    # both averages from one running sum, same arithmetic as ``sma``: 1.0 where fast > slow
-    # one pass over the same running sum as ``sma``, keeping only its last slow + 1
-    # values in a ring buffer (identical arithmetic, no n-sized scratch array)
+def _cross_weights(c: np.ndarray, fast: int, slow: int, out: np.ndarray) -> float:
+    """Write 1.0 to ``out[i]`` where SMA(fast) > SMA(slow) at bar ``i``, else 0.0.
+
+    Same arithmetic as ``sma`` (differences of one running sum, divided by the
+    window), so the decision is bit-identical to ``sma(c, fast) > sma(c, slow)``.
+    Block by block: a serial pass extends the running sum into a small buffer
+    that keeps the previous ``slow`` sums, then a branch-free pass compares the
+    two averages (vectorised by LLVM). Returns the final running sum: NaN or inf
+    means the input held a non-finite price and ``out`` is not meaningful.
+    """
     n = c.shape[0]
-    out = np.zeros(n)
-    size = slow + 1
-    ring = np.zeros(size)
+    buf = np.zeros(slow + CROSS_BLOCK)  # buf[slow + k] = sum(c[: start + k + 1])
+    ff = np.float64(fast)
+    sf = np.float64(slow)
     total = 0.0
-    head = 0  # ring position of the running sum through bar i
-    for i in range(n):
-        total += c[i]
-        head += 1
-        if head == size:
-            head = 0
-        ring[head] = total
-        if i >= slow - 1:
-            at_fast = head - fast
-            if at_fast < 0:
-                at_fast += size
-            at_slow = head - slow
-            if at_slow < 0:
-                at_slow += size
-            f = (total - ring[at_fast]) / fast
-            s = (total - ring[at_slow]) / slow
-            if f > s:
-                out[i] = 1.0
-    return out
+    start = 0
+    while start < n:
+        size = min(CROSS_BLOCK, n - start)
+        for k in range(size):
+            total += c[start + k]
+            buf[slow + k] = total
+        for k in range(size):
+            p = slow + k
+            f = (buf[p] - buf[p - fast]) / ff
+            s = (buf[p] - buf[p - slow]) / sf
+            out[start + k] = np.float64(f > s)
+        for k in range(slow):  # keep the last ``slow`` sums for the next block
+            buf[k] = buf[size + k]
+        start += size
+    for i in range(min(slow - 1, n)):  # the slow window is not full yet: flat
+        out[i] = 0.0
+    return total
 
 
 def sma(close: np.ndarray, window: int) -> np.ndarray:
@@ -96,16 +104,19 @@ class SmaCross(Strategy):
 
     def target_weights(self, view: MarketView) -> pd.DataFrame:
         close = view.close if self.symbols is None else view.close[self.symbols]
-        weights = np.zeros(close.shape)
+        fast, slow = self.params.fast, self.params.slow
+        # column-major: each asset's weights are contiguous for the kernel, and
+        # pandas keeps this layout as its block without a copy
+        weights = np.empty((close.shape[1], close.shape[0])).T
         for k, col in enumerate(close.columns):
-            # each asset on its own sessions: a closed-market NaN is not a price
-            raw = close[col].to_numpy(dtype=np.float64)
+            raw = np.ascontiguousarray(close[col].to_numpy(dtype=np.float64))
+            if np.isfinite(_cross_weights(raw, fast, slow, weights[:, k])):
+                continue
+            # a closed-market NaN is not a price: each asset on its own sessions,
+            # holding its last decision while its market is closed
             has = ~np.isnan(raw)
-            c = raw if has.all() else raw[has]
-            on = _cross_weights(np.ascontiguousarray(c), self.params.fast, self.params.slow)
-            if has.all():
-                weights[:, k] = on
-            else:
-                w = pd.Series(on, index=close.index[has]).reindex(close.index).ffill()
-                weights[:, k] = w.fillna(0.0).to_numpy()
-        return pd.DataFrame(weights, index=close.index, columns=close.columns)
+            on = np.empty(int(has.sum()))
+            _cross_weights(np.ascontiguousarray(raw[has]), fast, slow, on)
+            w = pd.Series(on, index=close.index[has]).reindex(close.index).ffill()
+            weights[:, k] = w.fillna(0.0).to_numpy()
+        return pd.DataFrame(weights, index=close.index, columns=close.columns, copy=False)

@@ -12,7 +12,7 @@ from engine.bars import bars_from_frames
 from engine.config import BacktestConfig, infer_calendar
 from engine.costs import CostModel
 from engine.simulator import run_event
-from engine.targets import cap_leverage, order_targets
+from engine.targets import cap_leverage, order_targets, target_list
 
 
 def two_calendars():
@@ -156,6 +156,37 @@ def test_order_targets_timing_rules():
     assert np.isnan(every[0, 0]) and (every[1:, 0] == 0.2).all()
     with pytest.raises(ValueError, match="fill must be"):
         order_targets(w, tradable, fill="tomorrow")
+
+
+def test_target_list_is_the_capped_dense_targets_in_bar_order():
+    """Capping inside the targets is ``cap_leverage`` then targets; the sparse list the
+    event engine reads holds exactly the non-NaN cells of the dense matrix vectorbt
+    reads, in bar then column order."""
+    rng = np.random.default_rng(7)
+    w = np.round(rng.normal(0.0, 0.8, (400, 3)), 1)  # rounded: repeats, so on_change skips
+    w[rng.random(w.shape) < 0.1] = np.nan
+    tradable = rng.random(w.shape) > 0.2
+    for fill in ("next_open", "close"):
+        for rebalance in ("on_change", "every_bar"):
+            listed = target_list(w, tradable, fill, rebalance, 1.0)
+            dense = order_targets(cap_leverage(w, 1.0), tradable, fill, rebalance)
+            rows, cols = np.nonzero(~np.isnan(dense))  # row-major: bar, then column
+            np.testing.assert_array_equal(listed.bar, rows)
+            np.testing.assert_array_equal(listed.col, cols)
+            np.testing.assert_array_equal(listed.weight, dense[rows, cols])
+            np.testing.assert_array_equal(listed.dense(), dense)
+    gross = np.nansum(np.abs(w), axis=1)
+    assert (gross > 1.0).any()  # the cap binds somewhere
+
+
+@pytest.mark.parametrize("row", [0, 5, 9])
+def test_infinite_weight_is_refused_wherever_it_is(row):
+    w = np.zeros((10, 2))
+    w[row, 1] = -np.inf
+    with pytest.raises(ValueError, match="weights must be finite"):
+        order_targets(w, np.ones((10, 2), bool))
+    with pytest.raises(ValueError, match="weights must be finite"):
+        run_event(None, random_bars(1, 10, 2), weights=w)
 
 
 def test_nan_weight_means_no_decision_not_flat():

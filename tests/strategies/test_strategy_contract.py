@@ -72,13 +72,35 @@ def test_weights_are_one_when_fast_above_slow_else_zero():
     pd.testing.assert_series_equal(w, expected, check_names=False)
 
 
-@pytest.mark.parametrize(("fast", "slow"), [(1, 2), (5, 30), (10, 50), (49, 50)])
-def test_weights_use_exactly_the_sma_arithmetic(fast, slow):
-    """The one-pass ring buffer must reproduce ``sma`` bit for bit (ties included)."""
-    c = np.round(walk(3000).to_numpy(), 2)  # rounded prices make exact ties likely
+@pytest.mark.parametrize(
+    ("fast", "slow", "n"),
+    [(1, 2, 3000), (5, 30, 3000), (10, 50, 10_000), (49, 50, 9000), (7, 5000, 12_000), (3, 80, 40)],
+)
+def test_weights_use_exactly_the_sma_arithmetic(fast, slow, n):
+    """The blocked kernel must reproduce ``sma`` bit for bit (ties included), across
+    block boundaries (4096 bars), with a slow window longer than a block, and on
+    fewer bars than the slow window."""
+    c = np.round(walk(n).to_numpy(), 2)  # rounded prices make exact ties likely
     w = SmaCross({"fast": fast, "slow": slow}).target_weights(view_of(pd.Series(c)))
     expected = np.nan_to_num(sma(c, fast) > sma(c, slow)).astype(float)
     np.testing.assert_array_equal(w.iloc[:, 0].to_numpy(), expected)
+
+
+def test_each_asset_is_weighted_on_its_own_sessions():
+    """Several columns, one with closed-market gaps: each matches its own single run."""
+    a = np.round(walk(9000, seed=1).to_numpy(), 2)
+    b = np.round(walk(9000, seed=2).to_numpy(), 2)
+    b[::7] = np.nan  # closed every 7th bar
+    close = pd.DataFrame({"A": a, "B": b}, index=pd.date_range("2020-01-01", periods=9000))
+    strat = SmaCross({"fast": 4, "slow": 20})
+    both = strat.target_weights(MarketView(close, close, close, close))
+    np.testing.assert_array_equal(
+        both["A"].to_numpy(), np.nan_to_num(sma(a, 4) > sma(a, 20)).astype(float)
+    )
+    has = ~np.isnan(b)
+    own = np.nan_to_num(sma(b[has], 4) > sma(b[has], 20)).astype(float)
+    expected_b = pd.Series(own, index=close.index[has]).reindex(close.index).ffill().fillna(0.0)
+    np.testing.assert_array_equal(both["B"].to_numpy(), expected_b.to_numpy())
 
 
 def test_point_in_time_truncation_gives_identical_history():
