@@ -24,6 +24,8 @@ CALENDARS: dict[str, tuple[str, time]] = {
     "XKRX": ("Asia/Seoul", time(15, 30)),
     "24/7": ("UTC", time(0, 0)),  # a UTC day closes at the next midnight
 }
+# regular session opens (local time); a 24/7 UTC day opens at its own midnight
+OPEN_TIMES: dict[str, time] = {"XNYS": time(9, 30), "XKRX": time(9, 0), "24/7": time(0, 0)}
 CRYPTO_QUOTES = ("-USD", "-USDT", "/USD", "/USDT", "-EUR", "/EUR", "-BTC", "/BTC")
 
 
@@ -56,11 +58,22 @@ def periods_per_year(calendar: str) -> int:
 def session_close(index: pd.DatetimeIndex, calendar: str) -> pd.DatetimeIndex:
     """UTC instant at which each daily bar (stamped 00:00 UTC of its date) closes."""
     tz, close = CALENDARS[check_calendar(calendar)]
-    naive = index.tz_localize(None) if index.tz is not None else index
-    days = naive.values.astype("datetime64[D]")
     if calendar == "24/7":
-        return pd.DatetimeIndex((days + 1).astype("datetime64[ns]")).tz_localize("UTC")
-    wall = days.astype("datetime64[m]") + np.timedelta64(close.hour * 60 + close.minute, "m")
+        return _local_instants(index, tz, time(0, 0), days=1)
+    return _local_instants(index, tz, close)
+
+
+def session_open(index: pd.DatetimeIndex, calendar: str) -> pd.DatetimeIndex:
+    """UTC instant at which each daily bar (stamped 00:00 UTC of its date) opens."""
+    tz, _ = CALENDARS[check_calendar(calendar)]
+    return _local_instants(index, tz, OPEN_TIMES[calendar])
+
+
+def _local_instants(index: pd.DatetimeIndex, tz: str, at: time, days: int = 0) -> pd.DatetimeIndex:
+    """``at`` (wall clock in ``tz``) on each bar's date plus ``days``, as UTC instants."""
+    naive = index.tz_localize(None) if index.tz is not None else index
+    day = naive.values.astype("datetime64[D]") + np.timedelta64(days, "D")
+    wall = day.astype("datetime64[m]") + np.timedelta64(at.hour * 60 + at.minute, "m")
     local = pd.DatetimeIndex(wall.astype("datetime64[ns]")).tz_localize(tz)
     return local.tz_convert("UTC")
 

@@ -38,6 +38,11 @@ class Bars:
     close: np.ndarray
     tradable: np.ndarray
     signals: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    # UTC open instant (int64 ns) of each asset's bar, for bars merged from several
+    # calendars on their close instants (None: one calendar, a row opens after the
+    # previous row closed). Orders decided at a row's close fill at the first later
+    # open, so a 24/7 day that opened before a New York close never fills its orders.
+    opens: np.ndarray | None = None
 
     @property
     def n_bars(self) -> int:

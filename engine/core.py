@@ -16,7 +16,8 @@ Per bar ``i`` (all prices in quote currency, units of the asset):
    those weights of the portfolio value at the valuation prices, sells before
    buys (orders sorted by value, as vectorbt's ``call_seq='auto'``); all
    targets of a bar use the value from before the bar's first trade;
-4. short positions pay ``borrow`` (fraction of short notional per bar) on the close;
+4. short positions pay ``borrow`` (fraction of short notional per bar of the
+   asset) at the asset's own close;
 5. equity = cash + sum(units * last known close).
 """
 
@@ -159,6 +160,7 @@ def run_bars(
     high: np.ndarray,
     low: np.ndarray,
     close_val: np.ndarray,
+    close: np.ndarray | None,
     tradable: np.ndarray,
     target_bar: np.ndarray,
     target_col: np.ndarray,
@@ -191,7 +193,8 @@ def run_bars(
     """Advance the portfolio over bars [start, stop); see the module docstring.
 
     Arrays of shape (n, m): fill_price (NaN where no fill possible), val_price,
-    open_/high/low, close_val (last known close), tradable, slippage (fraction per
+    open_/high/low, close_val (last known close), close (NaN where the asset's bar
+    does not close at this row; None when there is no borrow cost), tradable, slippage (fraction per
     bar and asset). ``target_*`` list the target weights sent, in bar order
     (``engine.targets.Targets``); ``target_next`` (1 element) is the index of the
     first one not yet reached. ``book_*`` describe
@@ -302,10 +305,10 @@ def run_bars(
                     pos[j] = p1
                     _record(records, n_records, i, j, filled, price, fee, -1)
 
-        if borrow > 0.0:
+        if close is not None:  # None (no borrow cost): pruned at compile time
             for j in range(m):
-                if pos[j] < 0.0 and not np.isnan(close_val[i, j]):
-                    cash[0] -= -pos[j] * close_val[i, j] * borrow
+                if pos[j] < 0.0 and not np.isnan(close[i, j]):
+                    cash[0] -= -pos[j] * close[i, j] * borrow
 
         eq = cash[0]
         for j in range(m):

@@ -31,7 +31,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from data.calendars import session_close
+from data.calendars import session_close, session_open
 from data.market import MarketData
 from engine.bars import OHLC, Bars, bars_from_frames
 from engine.config import BacktestConfig
@@ -80,9 +80,15 @@ def bars_from_market(
         raise ValueError(
             f"no bars for {', '.join(empty)} between {start or 'start'} and {end or 'end'}"
         )
-    if len(set(calendars.values())) > 1:
-        frames = {s: f.set_axis(session_close(f.index, calendars[s])) for s, f in frames.items()}
-    return bars_from_frames(frames), calendars
+    if len(set(calendars.values())) == 1:
+        return bars_from_frames(frames), calendars
+    closes = {s: session_close(f.index, calendars[s]) for s, f in frames.items()}
+    bars = bars_from_frames({s: f.set_axis(closes[s]) for s, f in frames.items()})
+    opens = np.full((bars.n_bars, bars.n_assets), np.iinfo(np.int64).min, dtype=np.int64)
+    for k, s in enumerate(bars.symbols):
+        rows = bars.index.get_indexer(closes[s])
+        opens[rows, k] = session_open(frames[s].index, calendars[s]).as_unit("ns").asi8
+    return replace(bars, opens=opens), calendars
 
 
 def known_instants(frame: pd.DataFrame | pd.Series, calendar: str) -> pd.DatetimeIndex:
@@ -194,7 +200,8 @@ def warmup_end(signals: Mapping[str, pd.DataFrame], bars: Bars) -> int | None:
 
 def _slice(bars: Bars, first: int) -> Bars:
     arrays = {f: getattr(bars, f)[first:] for f in (*OHLC, "tradable")}
-    return replace(bars, index=bars.index[first:], **arrays)
+    opens = None if bars.opens is None else bars.opens[first:]
+    return replace(bars, index=bars.index[first:], opens=opens, **arrays)
 
 
 def _provenance(

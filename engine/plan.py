@@ -16,6 +16,7 @@ from numba import njit
 
 from engine.bars import Bars
 from engine.config import BacktestConfig
+from engine.instants import Grid, instant_grid, needs_grid
 from engine.targets import Targets, target_list
 from strategies.base import MarketView, Strategy
 
@@ -114,3 +115,20 @@ def build_plan(weights: np.ndarray, bars: Bars, config: BacktestConfig) -> Execu
         close_val=close_val,
         slippage=slippage,
     )
+
+
+def plan_run(
+    weights: np.ndarray, bars: Bars, config: BacktestConfig
+) -> tuple[ExecutionPlan, Grid | None]:
+    """The plan both simulators execute, and the instant grid it is laid on (if any).
+
+    Bars merged from several calendars with next-open fills run on their instant grid
+    (``engine.instants``) so an order never fills at an open earlier than its decision.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (bars.n_bars, bars.n_assets):
+        raise ValueError(f"weights shape {w.shape} != bars shape {(bars.n_bars, bars.n_assets)}")
+    if not needs_grid(bars, config):
+        return build_plan(w, bars, config), None
+    grid = instant_grid(bars)
+    return build_plan(grid.weights(w), grid.bars, config), grid

@@ -18,9 +18,10 @@ import pandas as pd
 from engine import core
 from engine.bars import Bars
 from engine.config import BacktestConfig, resolve_calendar
+from engine.instants import Grid
 from engine.manifest import build_manifest
 from engine.orders import Order
-from engine.plan import ExecutionPlan, build_plan, market_view, strategy_weights
+from engine.plan import ExecutionPlan, market_view, plan_run, strategy_weights
 from engine.result import Result
 from strategies.base import Strategy
 
@@ -71,13 +72,13 @@ class _Context:
     """The ``EventContext`` a strategy sees at an event bar (after its close)."""
 
     def __init__(
-        self, bar: int, bars: Bars, cash: float, pos: np.ndarray, close_val: np.ndarray
+        self, bar: int, bars: Bars, cash: float, pos: np.ndarray, prices: np.ndarray
     ) -> None:
         self.bar = bar
         self.timestamp = bars.index[bar]
         self.cash = cash
         self.positions = {s: float(pos[k]) for k, s in enumerate(bars.symbols)}
-        self.prices = {s: float(close_val[bar, k]) for k, s in enumerate(bars.symbols)}
+        self.prices = {s: float(prices[k]) for k, s in enumerate(bars.symbols)}
         self.equity = cash + sum(q * self.prices[s] for s, q in self.positions.items() if q != 0.0)
         self.placed: list[Order] = []
         self.cancelled: list[str] = []
@@ -113,8 +114,53 @@ def simulate_plan(
     orders: list[tuple[int, Order]] | None = None,
     strategy: Strategy | None = None,
     event_bars: np.ndarray | None = None,
+    grid: Grid | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Run the compiled loop; returns (equity, cash, positions, fill records)."""
+    """Run the compiled loop; returns (equity, cash, positions, fill records) per bar.
+
+    With a ``grid`` (bars of several calendars, next-open fills) ``plan`` is built on
+    ``grid.bars``; ``bars``, ``orders`` and ``event_bars`` stay in bar rows, and the
+    outputs are read back at the bar rows' closes.
+    """
+    if grid is None:
+        return _run_loop(plan, bars, config, periods_per_year, orders, strategy, event_bars)
+    if orders:  # active from bar b = from the first instant after bar b - 1 closed
+        orders = [(int(grid.close_rows[b - 1]) + 1 if b > 0 else 0, o) for b, o in orders]
+    if event_bars is not None:
+        event_bars = grid.close_rows[np.asarray(event_bars, dtype=np.int64)]
+    equity, cash, pos, records = _run_loop(
+        plan,
+        grid.bars,
+        config,
+        periods_per_year,
+        orders,
+        strategy,
+        event_bars,
+        context=(bars, grid.decision),
+    )
+    return (
+        grid.at_closes(equity),
+        grid.at_closes(cash),
+        grid.at_closes(pos),
+        grid.fills_at_bars(records, core.REC_BAR, core.REC_COL),
+    )
+
+
+def _run_loop(
+    plan: ExecutionPlan,
+    bars: Bars,
+    config: BacktestConfig,
+    periods_per_year: int,
+    orders: list[tuple[int, Order]] | None,
+    strategy: Strategy | None,
+    event_bars: np.ndarray | None,
+    context: tuple[Bars, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The compiled loop over ``bars`` (bar or grid rows), stopping at event rows.
+
+    ``context``: the bars a strategy's ``on_event`` sees and the bar row of each
+    loop row (the grid's case); by default the loop's own rows.
+    """
     n, m = bars.n_bars, bars.n_assets
     book = OrderBook()
     if orders:
@@ -148,6 +194,7 @@ def simulate_plan(
             high,
             low,
             plan.close_val,
+            bars.close if borrow > 0.0 else None,
             bars.tradable,
             plan.targets.bar,
             plan.targets.col,
@@ -178,7 +225,9 @@ def simulate_plan(
             n_rec,
         )
         if strategy is not None and k < len(stops) and stop == stops[k] + 1:
-            ctx = _Context(stops[k], bars, float(cash[0]), pos, plan.close_val)
+            row = stops[k]
+            ctx_bars, bar = (bars, row) if context is None else (context[0], context[1][row])
+            ctx = _Context(int(bar), ctx_bars, float(cash[0]), pos, plan.close_val[row])
             strategy.on_event(ctx)
             for sym in ctx.cancelled:
                 book.cancel(bars.symbols.index(sym))
@@ -213,7 +262,7 @@ def run_event(
         else:
             weights = strategy_weights(strategy, bars)
     calendar, ppy = resolve_calendar(config, bars)
-    plan = build_plan(weights, bars, config)
+    plan, grid = plan_run(weights, bars, config)
     ev = strategy.event_bars(market_view(bars)) if strategy is not None else None
     equity, cash, pos, records = simulate_plan(
         plan,
@@ -223,6 +272,7 @@ def run_event(
         orders=orders,
         strategy=strategy,
         event_bars=ev,
+        grid=grid,
     )
     return assemble_result(
         bars,

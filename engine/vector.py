@@ -35,7 +35,7 @@ import pandas as pd
 
 from engine.bars import Bars
 from engine.config import BacktestConfig, resolve_calendar
-from engine.plan import ExecutionPlan, build_plan, market_view, strategy_weights
+from engine.plan import ExecutionPlan, market_view, plan_run, strategy_weights
 from engine.result import Result
 from engine.simulator import assemble_result
 from strategies.base import Strategy
@@ -112,8 +112,8 @@ def run_vector(
             raise ValueError("give a strategy or weights")
         weights = strategy_weights(strategy, bars)
     calendar, ppy = resolve_calendar(config, bars)
-    plan = build_plan(weights, bars, config)
-    pf = vbt_portfolio(plan, bars, config)
+    plan, grid = plan_run(weights, bars, config)
+    pf = vbt_portfolio(plan, bars if grid is None else grid.bars, config)
     rec = pf.orders.values
     rec = rec[rec["size"] != 0.0]  # quirk: zero-size "fills" with whole units
     sign = np.where(rec["side"] == 0, 1.0, -1.0)
@@ -133,7 +133,10 @@ def run_vector(
     )
     equity = np.asarray(pf.value(), dtype=np.float64).reshape(-1)
     cash = np.asarray(pf.cash(), dtype=np.float64).reshape(-1)
-    pos = np.asarray(pf.assets(), dtype=np.float64).reshape(bars.n_bars, bars.n_assets)
+    pos = np.asarray(pf.assets(), dtype=np.float64).reshape(-1, bars.n_assets)
+    if grid is not None:  # read back at the bar rows' closes (see engine.instants)
+        equity, cash, pos = grid.at_closes(equity), grid.at_closes(cash), grid.at_closes(pos)
+        records = grid.fills_at_bars(records, 0, 1)
     return assemble_result(
         bars,
         config,

@@ -114,14 +114,42 @@ def test_flowbt_run_through_the_cli(tmp_path, csv_file, capsys):
     from engine.cli import main
 
     out = tmp_path / "cli"
-    code = main(["run", "sma_cross", "--data", str(csv_file), "--param", "fast=10",
-                 "--param", "slow=50", "--fees", "0.001", "--mode", "vector", "--out", str(out)])
+    code = main(
+        [
+            "run",
+            "sma_cross",
+            "--data",
+            str(csv_file),
+            "--param",
+            "fast=10",
+            "--param",
+            "slow=50",
+            "--fees",
+            "0.001",
+            "--mode",
+            "vector",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     said = capsys.readouterr().out
     assert "sma_cross (vector): final equity" in said and "252/yr" in said
     assert (out / "metrics.json").exists() and (out / "trades.csv").exists()
-    code = main(["run", "sma_cross", "--data", str(csv_file), "--param", "fast=60",
-                 "--param", "slow=50", "--out", str(tmp_path / "bad")])
+    code = main(
+        [
+            "run",
+            "sma_cross",
+            "--data",
+            str(csv_file),
+            "--param",
+            "fast=60",
+            "--param",
+            "slow=50",
+            "--out",
+            str(tmp_path / "bad"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "fast (60) must be < slow (50)" in err

@@ -20,12 +20,14 @@ from strategies.base import Strategy, get_strategy
 def weekend_gap_bars():
     idx = pd.date_range("2024-01-04", periods=6, freq="D", tz="UTC")  # Thu..Tue
     btc_c = np.array([10.0, 11.0, 12.0, 13.0, 14.0, 15.0])
-    btc = pd.DataFrame({"open": btc_c - 0.5, "high": btc_c + 1, "low": btc_c - 1,
-                        "close": btc_c}, index=idx)
+    btc = pd.DataFrame(
+        {"open": btc_c - 0.5, "high": btc_c + 1, "low": btc_c - 1, "close": btc_c}, index=idx
+    )
     wk = idx[idx.dayofweek < 5]
     spy_c = np.array([100.0, 90.0, 120.0, 121.0])
-    spy = pd.DataFrame({"open": spy_c + 3, "high": spy_c + 5, "low": spy_c - 5,
-                        "close": spy_c}, index=wk)
+    spy = pd.DataFrame(
+        {"open": spy_c + 3, "high": spy_c + 5, "low": spy_c - 5, "close": spy_c}, index=wk
+    )
     return bars_from_frames({"SPY": spy, "BTC": btc})
 
 
@@ -42,9 +44,15 @@ def test_quirk_val_price_default_values_closed_market_at_last_fill_price():
     # vectorbt's default val_price (order price, forward-filled) values SPY on Sunday at
     # its Friday *open* fill (93) instead of the last known close (90): a different size
     naive = vbt.Portfolio.from_orders(
-        close=pd.DataFrame(plan.close_val).bfill(), size=plan.target,
-        size_type="targetpercent", price=plan.fill_price, cash_sharing=True, group_by=True,
-        call_seq="auto", init_cash=cfg.init_cash, freq="1D",
+        close=pd.DataFrame(plan.close_val).bfill(),
+        size=plan.target,
+        size_type="targetpercent",
+        price=plan.fill_price,
+        cash_sharing=True,
+        group_by=True,
+        call_seq="auto",
+        init_cash=cfg.init_cash,
+        freq="1D",
     )
     btc_naive = naive.orders.values[naive.orders.values["col"] == 1]["size"][0]
     btc_ours = ours.orders[ours.orders["symbol"] == "BTC"]["size"].iloc[0]
@@ -71,8 +79,9 @@ def test_quirk_whole_units_zero_size_fill_is_dropped():
     assert len(vec.orders) == len(ev.orders) == 1
     np.testing.assert_allclose(vec.equity, ev.equity, rtol=1e-12)
     with pytest.raises(ValueError, match="whole units with fixed fees"):
-        run_vector(None, bars, cfg.model_copy(update={"costs": CostModel(fixed_fees=1.0)}),
-                   weights=w)
+        run_vector(
+            None, bars, cfg.model_copy(update={"costs": CostModel(fixed_fees=1.0)}), weights=w
+        )
 
 
 @pytest.mark.parametrize(
@@ -129,6 +138,12 @@ def test_quirk_default_min_size_would_reject_tiny_fills():
     assert len(vec.orders) == len(ev.orders) == 1
     assert ev.orders["size"].iloc[0] < 1e-8
     np.testing.assert_allclose(vec.equity, ev.equity, rtol=1e-12)
-    naive = vbt.Portfolio.from_orders(close=df["close"], size=1.0, size_type="targetpercent",
-                                      fees=0.001, init_cash=cfg.init_cash, freq="1D")
+    naive = vbt.Portfolio.from_orders(
+        close=df["close"],
+        size=1.0,
+        size_type="targetpercent",
+        fees=0.001,
+        init_cash=cfg.init_cash,
+        freq="1D",
+    )
     assert len(naive.orders.values) == 0
