@@ -194,10 +194,10 @@ def run_bars(
 
     Arrays of shape (n, m): fill_price (NaN where no fill possible), val_price,
     open_/high/low, close_val (last known close), close (NaN where the asset's bar
-    does not close at this row; None when there is no borrow cost), tradable, slippage (fraction per
-    bar and asset). ``target_*`` list the target weights sent, in bar order
-    (``engine.targets.Targets``); ``target_next`` (1 element) is the index of the
-    first one not yet reached. ``book_*`` describe
+    does not close at this row; None when there is no borrow cost), tradable,
+    slippage (fraction per bar and asset). ``target_*`` list the target weights
+    sent, in bar order (``engine.targets.Targets``); ``target_next`` (1 element)
+    is the index of the first one not yet reached. ``book_*`` describe
     explicit orders (units signed, NaN units = close the position). ``cash`` is a
     1-element array, ``pos``/``last_val`` per asset; all mutated in place.
     """

@@ -28,6 +28,7 @@ import pandas as pd
 
 from engine.bars import Bars
 from engine.config import BacktestConfig
+from engine.core import REC_BAR, REC_COL
 
 
 @dataclass(frozen=True)
@@ -45,17 +46,17 @@ class Grid:
         out[self.decision < 0] = np.nan
         return out
 
-    def at_closes(self, values: np.ndarray) -> np.ndarray:
-        """Grid-row values (equity, cash, positions) read at the bar rows' closes."""
-        return values[self.close_rows]
-
-    def fills_at_bars(self, records: np.ndarray, bar_col: int, asset_col: int) -> np.ndarray:
-        """Fill records with the grid row replaced by the bar row whose open traded."""
-        out = records.copy()
-        rows = out[:, bar_col].astype(np.int64)
-        cols = out[:, asset_col].astype(np.int64)
-        out[:, bar_col] = self.bar_of[rows, cols]
-        return out
+    def read_back(
+        self, equity: np.ndarray, cash: np.ndarray, pos: np.ndarray, records: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A grid run's outputs per bar row: equity, cash and positions at each bar's
+        close, and fill records at the bar whose open traded (not the grid row)."""
+        fills = records.copy()
+        rows = fills[:, REC_BAR].astype(np.int64)
+        cols = fills[:, REC_COL].astype(np.int64)
+        fills[:, REC_BAR] = self.bar_of[rows, cols]
+        at = self.close_rows
+        return equity[at], cash[at], pos[at], fills
 
 
 def needs_grid(bars: Bars, config: BacktestConfig) -> bool:

@@ -87,10 +87,15 @@ def _plan_prices(
     return fill, val, last
 
 
-def build_plan(weights: np.ndarray, bars: Bars, config: BacktestConfig) -> ExecutionPlan:
+def _weights_for(weights: np.ndarray, bars: Bars) -> np.ndarray:
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (bars.n_bars, bars.n_assets):
         raise ValueError(f"weights shape {w.shape} != bars shape {(bars.n_bars, bars.n_assets)}")
+    return w
+
+
+def build_plan(weights: np.ndarray, bars: Bars, config: BacktestConfig) -> ExecutionPlan:
+    w = _weights_for(weights, bars)
     targets = target_list(w, bars.tradable, config.fill, config.rebalance, config.max_leverage)
     if bars.tradable.all():
         # every asset trades every bar: the prices are the bars themselves (no copies)
@@ -125,9 +130,7 @@ def plan_run(
     Bars merged from several calendars with next-open fills run on their instant grid
     (``engine.instants``) so an order never fills at an open earlier than its decision.
     """
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != (bars.n_bars, bars.n_assets):
-        raise ValueError(f"weights shape {w.shape} != bars shape {(bars.n_bars, bars.n_assets)}")
+    w = _weights_for(weights, bars)
     if not needs_grid(bars, config):
         return build_plan(w, bars, config), None
     grid = instant_grid(bars)

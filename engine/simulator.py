@@ -138,12 +138,7 @@ def simulate_plan(
         event_bars,
         context=(bars, grid.decision),
     )
-    return (
-        grid.at_closes(equity),
-        grid.at_closes(cash),
-        grid.at_closes(pos),
-        grid.fills_at_bars(records, core.REC_BAR, core.REC_COL),
-    )
+    return grid.read_back(equity, cash, pos, records)
 
 
 def _run_loop(

@@ -135,8 +135,7 @@ def run_vector(
     cash = np.asarray(pf.cash(), dtype=np.float64).reshape(-1)
     pos = np.asarray(pf.assets(), dtype=np.float64).reshape(-1, bars.n_assets)
     if grid is not None:  # read back at the bar rows' closes (see engine.instants)
-        equity, cash, pos = grid.at_closes(equity), grid.at_closes(cash), grid.at_closes(pos)
-        records = grid.fills_at_bars(records, 0, 1)
+        equity, cash, pos, records = grid.read_back(equity, cash, pos, records)
     return assemble_result(
         bars,
         config,
