@@ -42,10 +42,10 @@ from engine.config import BacktestConfig  # noqa: E402
 from engine.costs import CostModel  # noqa: E402
 from engine.plan import build_plan, strategy_weights  # noqa: E402
 from engine.simulator import run_event, simulate_plan  # noqa: E402
-from engine.sweep import sweep_sma_cross  # noqa: E402
 from engine.vector import run_vector  # noqa: E402
-from engine.vector_sweep import sweep_vector  # noqa: E402
-from strategies.base import get_strategy  # noqa: E402
+from flowbt.optimize.sweep import sweep_sma_cross  # noqa: E402
+from flowbt.optimize.vector_sweep import sweep_vector  # noqa: E402
+from strategies.registry import get_strategy  # noqa: E402
 
 FEES = 0.001
 
@@ -160,8 +160,8 @@ def second_process_compile_s() -> float:
         "import time, numpy as np, pandas as pd\n"
         "from engine.bars import bars_from_frames\n"
         "from engine.simulator import run_event\n"
-        "from engine.sweep import sweep_sma_cross\n"
-        "from strategies.base import get_strategy\n"
+        "from flowbt.optimize.sweep import sweep_sma_cross\n"
+        "from strategies.registry import get_strategy\n"
         "idx = pd.date_range('2020-01-01', periods=300, tz='UTC')\n"
         "c = 100 + np.cumsum(np.random.default_rng(0).normal(0, 1, 300))\n"
         "df = pd.DataFrame({'open': c, 'high': c + 1, 'low': c - 1, 'close': c}, index=idx)\n"

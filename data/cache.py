@@ -33,7 +33,8 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from data.errors import DataError, StaleDataWarning
-from data.sources import ONLINE_SOURCES, as_utc, get_fetcher
+from data.sources import ONLINE_SOURCES, as_utc
+from data.sources.fetchers import get_fetcher
 from data.validate import check_order, check_prices
 
 ENV_VAR = "FLOWBT_CACHE_DIR"

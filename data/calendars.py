@@ -45,14 +45,53 @@ def check_calendar(name: str) -> str:
     return name
 
 
-def infer_calendar(index: pd.DatetimeIndex) -> str:
-    """24/7 when the bars include weekends, else NYSE (a user file's default)."""
-    return "24/7" if (index.day_of_week >= 5).any() else "XNYS"
+# The one vocabulary of calendars. A symbol trades on an exchange calendar (``XNYS``,
+# ``XKRX``) or ``24/7``; a run is annualised on the *kind* of its calendar:
+# exchange ``sessions`` (252 bars a year) or ``24/7`` (365 UTC days a year).
+SESSIONS = "sessions"
+ALWAYS_OPEN = "24/7"
+PERIODS_PER_YEAR: dict[str, int] = {SESSIONS: 252, ALWAYS_OPEN: 365}
+_KINDS: dict[str, str] = {
+    "24/7": ALWAYS_OPEN,
+    "247": ALWAYS_OPEN,
+    "crypto": ALWAYS_OPEN,
+    "always_open": ALWAYS_OPEN,
+    "sessions": SESSIONS,
+    "exchange": SESSIONS,
+    "nyse": SESSIONS,
+    "xnys": SESSIONS,
+    "krx": SESSIONS,
+    "xkrx": SESSIONS,
+}
+_DAY_NS = 86_400 * 10**9
+
+
+def calendar_kind(calendar: str) -> str:
+    """``"sessions"`` or ``"24/7"`` for any calendar name (XNYS, XKRX, crypto, ...).
+
+    Raises ``ValueError`` for a name that is neither.
+    """
+    kind = _KINDS.get(str(calendar).lower())
+    if kind is None:
+        raise ValueError(
+            f"unknown calendar {calendar!r}; use 'sessions' (252/yr) or '24/7' (365/yr)"
+        )
+    return kind
 
 
 def periods_per_year(calendar: str) -> int:
     """Annualisation: 365 bars a year for 24/7 daily data, 252 for exchange sessions."""
-    return 365 if calendar == "24/7" else 252
+    return PERIODS_PER_YEAR[calendar_kind(calendar)]
+
+
+def infer_calendar(index: pd.DatetimeIndex) -> str:
+    """24/7 when any bar falls on a Saturday or Sunday (wall clock of the index), else
+    NYSE (a user file's default). ``calendar_kind`` of it gives the annualisation."""
+    if not len(index):
+        return "XNYS"
+    local = index.tz_localize(None) if index.tz is not None else index
+    days = local.as_unit("ns").asi8 // _DAY_NS  # 1970-01-01 was a Thursday: weekday 3
+    return ALWAYS_OPEN if bool((((days + 3) % 7) >= 5).any()) else "XNYS"
 
 
 def session_close(index: pd.DatetimeIndex, calendar: str) -> pd.DatetimeIndex:

@@ -17,6 +17,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from data.calendars import calendar_kind, infer_calendar
+
 OHLC = ("open", "high", "low", "close")
 
 
@@ -68,9 +70,7 @@ class Bars:
     @cached_property
     def inferred_calendar(self) -> str:
         """'24/7' when any bar falls on a weekend, else 'sessions' (computed once)."""
-        from engine.config import infer_calendar
-
-        return infer_calendar(self.index)
+        return calendar_kind(infer_calendar(self.index))
 
     @property
     def close_frame(self) -> pd.DataFrame:

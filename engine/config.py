@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from data.calendars import calendar_kind, infer_calendar, periods_per_year
+from engine.bars import Bars
 from engine.costs import CostModel
-from engine.stats import periods_for_calendar
-
-if TYPE_CHECKING:
-    from engine.bars import Bars
 
 
 class BacktestConfig(BaseModel):
@@ -34,19 +32,8 @@ class BacktestConfig(BaseModel):
     max_leverage: float = Field(1.0, gt=0, le=100)
     borrow_rate: float = Field(0.0, ge=0, le=1)
     drift_threshold: float = Field(0.0, ge=0, le=1)
+    # the kind of calendar that sets periods per year (data.calendars.calendar_kind)
     calendar: Literal["sessions", "24/7"] | None = None
-
-
-_DAY_NS = 86_400 * 10**9
-
-
-def infer_calendar(index: pd.DatetimeIndex) -> str:
-    """'24/7' when any bar falls on a Saturday or Sunday, else 'sessions'."""
-    if not len(index):
-        return "sessions"
-    local = index.tz_localize(None) if index.tz is not None else index  # wall-clock dates
-    days = local.as_unit("ns").asi8 // _DAY_NS  # 1970-01-01 was a Thursday: weekday 3
-    return "24/7" if bool((((days + 3) % 7) >= 5).any()) else "sessions"
 
 
 def resolve_calendar(config: BacktestConfig, bars: Bars | pd.DatetimeIndex) -> tuple[str, int]:
@@ -54,7 +41,7 @@ def resolve_calendar(config: BacktestConfig, bars: Bars | pd.DatetimeIndex) -> t
     if config.calendar:
         cal = config.calendar
     elif isinstance(bars, pd.DatetimeIndex):
-        cal = infer_calendar(bars)
+        cal = calendar_kind(infer_calendar(bars))
     else:
         cal = bars.inferred_calendar  # cached on the (immutable) bars
-    return cal, periods_for_calendar(cal)
+    return cal, periods_per_year(cal)

@@ -28,7 +28,6 @@ import pandas as pd
 
 from engine.bars import Bars
 from engine.config import BacktestConfig
-from engine.core import REC_BAR, REC_COL
 
 
 @dataclass(frozen=True)
@@ -52,9 +51,7 @@ class Grid:
         """A grid run's outputs per bar row: equity, cash and positions at each bar's
         close, and fill records at the bar whose open traded (not the grid row)."""
         fills = records.copy()
-        rows = fills[:, REC_BAR].astype(np.int64)
-        cols = fills[:, REC_COL].astype(np.int64)
-        fills[:, REC_BAR] = self.bar_of[rows, cols]
+        fills["bar"] = self.bar_of[fills["bar"], fills["col"]]
         at = self.close_rows
         return equity[at], cash[at], pos[at], fills
 

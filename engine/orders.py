@@ -1,4 +1,4 @@
-"""Explicit orders a strategy may place from an event hook.
+"""Explicit orders a strategy may place from an event hook, and the book that holds them.
 
 Sizes are in units of the asset (positive buy, negative sell/short); ``units=None``
 closes the whole position. An order placed while handling bar ``t`` becomes
@@ -9,17 +9,12 @@ Gap rule: if the open is already through the trigger, the fill is at the open.
 
 from __future__ import annotations
 
-from enum import IntEnum
-
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from engine.enums import BookArrays, OrderStatus, OrderType
 
-class OrderType(IntEnum):
-    MARKET = 0
-    LIMIT = 1
-    STOP = 2
-    STOP_LIMIT = 3
-    TRAILING_STOP = 4
+__all__ = ["Order", "OrderBook", "OrderType"]
 
 
 class Order(BaseModel):
@@ -69,3 +64,58 @@ class Order(BaseModel):
     @classmethod
     def trailing_stop(cls, symbol: str, units: float | None, trail: float) -> Order:
         return cls(symbol=symbol, units=units, type=OrderType.TRAILING_STOP, trail=trail)
+
+
+class OrderBook:
+    """Explicit orders in the flat arrays the compiled loop reads (and updates)."""
+
+    def __init__(self) -> None:
+        self.arrays = BookArrays(
+            col=np.empty(0, dtype=np.int64),
+            kind=np.empty(0, dtype=np.int64),
+            units=np.empty(0),
+            limit=np.empty(0),
+            stop=np.empty(0),
+            trail=np.empty(0),
+            active_from=np.empty(0, dtype=np.int64),
+            status=np.empty(0, dtype=np.int64),
+            ref=np.empty(0),
+        )
+
+    def __len__(self) -> int:
+        return len(self.arrays.col)
+
+    def add(self, orders: list[tuple[int, Order]], symbols: tuple[str, ...]) -> None:
+        """Append ``(active_from_bar, order)`` pairs; unknown symbols raise ``ValueError``."""
+        if not orders:
+            return
+        index = {s: k for k, s in enumerate(symbols)}
+        for _, o in orders:
+            if o.symbol not in index:
+                raise ValueError(f"order for unknown symbol {o.symbol!r}; known: {list(symbols)}")
+
+        def nan(x: float | None) -> float:
+            return np.nan if x is None else float(x)
+
+        new = {
+            "col": [index[o.symbol] for _, o in orders],
+            "kind": [int(o.type) for _, o in orders],
+            "units": [nan(o.units) for _, o in orders],
+            "limit": [nan(o.limit) for _, o in orders],
+            "stop": [nan(o.stop) for _, o in orders],
+            "trail": [nan(o.trail) for _, o in orders],
+            "active_from": [b for b, _ in orders],
+            "status": [int(OrderStatus.PENDING)] * len(orders),
+            "ref": [np.nan] * len(orders),
+        }
+        self.arrays = BookArrays(
+            **{
+                name: np.append(old, new[name]).astype(old.dtype)
+                for name, old in self.arrays._asdict().items()
+            }
+        )
+
+    def cancel(self, col: int) -> None:
+        """Cancel every pending order of asset column ``col``."""
+        a = self.arrays
+        a.status[(a.col == col) & (a.status == OrderStatus.PENDING)] = OrderStatus.CANCELLED

@@ -12,11 +12,11 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from engine.bars import Bars
 from engine.config import BacktestConfig
 from engine.instants import Grid, instant_grid, needs_grid
+from engine.nb.prepare import plan_prices
 from engine.targets import Targets, target_list
 from strategies.base import MarketView, Strategy
 
@@ -61,32 +61,6 @@ def strategy_weights(strategy: Strategy, bars: Bars) -> np.ndarray:
     return frame.to_numpy(dtype=np.float64)
 
 
-@njit(cache=True)
-def _plan_prices(
-    open_: np.ndarray, close: np.ndarray, tradable: np.ndarray, next_open: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One pass: fill price, valuation price at fill time, last known close."""
-    n, m = close.shape
-    fill = np.empty((n, m))
-    val = np.empty((n, m))
-    last = np.empty((n, m))
-    for j in range(m):
-        known = np.nan
-        for i in range(n):
-            before = known  # last close strictly before bar i's open
-            if not np.isnan(close[i, j]):
-                known = close[i, j]
-            last[i, j] = known
-            if tradable[i, j]:
-                px = open_[i, j] if next_open else close[i, j]
-                fill[i, j] = px
-                val[i, j] = px
-            else:
-                fill[i, j] = np.nan
-                val[i, j] = before if next_open else known
-    return fill, val, last
-
-
 def _weights_for(weights: np.ndarray, bars: Bars) -> np.ndarray:
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (bars.n_bars, bars.n_assets):
@@ -102,7 +76,7 @@ def build_plan(weights: np.ndarray, bars: Bars, config: BacktestConfig) -> Execu
         fill_price = val_price = bars.open if config.fill == "next_open" else bars.close
         close_val = bars.close
     else:
-        fill_price, val_price, close_val = _plan_prices(
+        fill_price, val_price, close_val = plan_prices(
             np.ascontiguousarray(bars.open),
             np.ascontiguousarray(bars.close),
             np.ascontiguousarray(bars.tradable),

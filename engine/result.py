@@ -1,4 +1,4 @@
-"""A backtest's outcome: equity, positions, fills, round-trip trades, stats, plot, manifest.
+"""A backtest's outcome: equity, positions, fills, round-trip trades, stats, manifest.
 
 Equity is marked at each bar's close (last known close for closed markets) in the
 quote currency. ``orders`` are fills (size signed: + buy, - sell). ``trades`` are
@@ -9,15 +9,21 @@ open at the end is marked at the last close with status "open".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from engine.bars import Bars
+from engine.config import BacktestConfig
+from engine.enums import fill_dt
+from engine.manifest import build_manifest
 from engine.stats import performance
+
+if TYPE_CHECKING:
+    from strategies.base import Strategy
 
 ORDER_COLUMNS = ["date", "bar", "symbol", "size", "price", "fees", "side", "order_id"]
 TRADE_COLUMNS = [
@@ -42,7 +48,7 @@ class Result:
     equity: pd.Series
     cash: pd.Series
     positions: pd.DataFrame
-    order_records: np.ndarray  # (k, 6): bar, asset column, signed size, price, fees, order id
+    order_records: np.ndarray  # fills as engine.enums.fill_dt records
     close: pd.DataFrame
     init_cash: float
     periods_per_year: int
@@ -127,64 +133,24 @@ class Result:
         )
         return perf
 
-    def tearsheet(
-        self,
-        path: str | Path,
-        *,
-        benchmark: pd.Series | None = None,
-        title: str | None = None,
-    ) -> Path:
-        """quantstats HTML tearsheet at ``path`` (see engine/tearsheet.py)."""
-        from engine.tearsheet import write_tearsheet
-
-        return write_tearsheet(self, path, benchmark=benchmark, title=title)
-
-    def metrics(self, benchmark: pd.Series | None = None) -> pd.DataFrame:
-        """quantstats' full metrics table, annualised on this run's calendar."""
-        from engine.tearsheet import metrics
-
-        return metrics(self, benchmark)
-
-    def plot(self, path: str | Path | None = None):  # -> matplotlib.figure.Figure
-        """Equity and drawdown; saved as PNG when ``path`` is given."""
-        # a bare Figure (no pyplot): never switches the user's backend, safe headless
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(10, 6))
-        ax1, ax2 = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-        ax1.plot(self.equity.index, self.equity.to_numpy(), lw=1.2, label="equity")
-        ax1.set_ylabel("equity")
-        ax1.legend(loc="upper left")
-        dd = self.equity / self.equity.cummax() - 1.0
-        ax2.fill_between(dd.index, dd.to_numpy(), 0.0, color="tab:red", alpha=0.4)
-        ax2.set_ylabel("drawdown")
-        title = self.manifest.get("strategy", {}).get("strategy", "backtest")
-        fig.suptitle(f"{title} ({self.mode})")
-        fig.tight_layout()
-        if path is not None:
-            fig.savefig(path, dpi=100)
-        return fig
-
 
 def orders_frame(
     records: np.ndarray, index: pd.DatetimeIndex, symbols: tuple[str, ...] | list[str]
 ) -> pd.DataFrame:
-    """Fill records (bar, col, signed size, price, fees, order id) -> tidy DataFrame."""
-    rec = np.asarray(records, dtype=np.float64).reshape(-1, 6)
-    # stable order: by bar, then the sequence in which fills happened
-    bars = rec[:, 0].astype(np.int64)
-    cols = rec[:, 1].astype(np.int64)
-    size = rec[:, 2]
+    """Fill records (``engine.enums.fill_dt``) -> tidy DataFrame, in the order they filled."""
+    rec = np.asarray(records, dtype=fill_dt)
+    bars = rec["bar"]
+    size = rec["size"]
     return pd.DataFrame(
         {
             "date": index[bars],
             "bar": bars,
-            "symbol": pd.array(np.asarray(symbols, dtype=object)[cols], dtype="str"),
+            "symbol": pd.array(np.asarray(symbols, dtype=object)[rec["col"]], dtype="str"),
             "size": size,
-            "price": rec[:, 3],
-            "fees": rec[:, 4],
+            "price": rec["price"],
+            "fees": rec["fees"],
             "side": pd.array(np.where(size > 0, "buy", "sell").astype(object), dtype="str"),
-            "order_id": rec[:, 5].astype(np.int64),
+            "order_id": rec["order_id"],
         }
     )
 
@@ -261,3 +227,49 @@ def _close_trade(cur: dict[str, Any], date: Any, bar: int, status: str) -> dict[
         "pnl": pnl,
         "return": pnl / cur["cost"],
     }
+
+
+def assemble_result(
+    bars: Bars,
+    config: BacktestConfig,
+    equity: np.ndarray,
+    cash: np.ndarray,
+    pos: np.ndarray,
+    records: np.ndarray,
+    *,
+    calendar: str,
+    ppy: int,
+    mode: str,
+    strategy: Strategy | None,
+    params: Mapping[str, Any] | None = None,
+) -> Result:
+    """The `Result` of a simulator's per-bar outputs (both simulators end here)."""
+    symbols = list(bars.symbols)
+    describe = strategy.describe() if strategy is not None else {"strategy": "weights"}
+    if params:
+        describe = {**describe, "params": dict(params)}
+
+    def manifest() -> dict[str, Any]:
+        return build_manifest(
+            strategy=describe,
+            config=config.model_dump(),
+            data_checksum=bars.checksum(),
+            mode=mode,
+            symbols=symbols,
+            start=str(bars.index[0]) if bars.n_bars else None,
+            end=str(bars.index[-1]) if bars.n_bars else None,
+            n_bars=bars.n_bars,
+        )
+
+    return Result(
+        equity=pd.Series(equity, index=bars.index, name="equity", copy=False),
+        cash=pd.Series(cash, index=bars.index, name="cash", copy=False),
+        positions=pd.DataFrame(pos, index=bars.index, columns=symbols, copy=False),
+        order_records=np.asarray(records, dtype=fill_dt),
+        close=bars.frame("close"),
+        init_cash=config.init_cash,
+        periods_per_year=ppy,
+        calendar=calendar,
+        mode=mode,
+        manifest_factory=manifest,
+    )

@@ -1,7 +1,7 @@
 """The event-driven simulator: flowbt's reference for fidelity.
 
 Bars of all assets are processed in time order by the compiled loop
-(``engine.core.run_bars``). Python runs only at the bars a strategy names in
+(``engine.nb.loop.run_bars``). Python runs only at the bars a strategy names in
 ``event_bars``: the loop stops after that bar's close, ``on_event`` sees the
 portfolio and may place explicit orders (active from the next bar), and the
 loop resumes. Without events a run is one compiled call.
@@ -13,59 +13,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from engine import core
 from engine.bars import Bars
 from engine.config import BacktestConfig, resolve_calendar
+from engine.enums import CostParams, LoopOutput, LoopState, MarketArrays, TargetArrays, fill_dt
 from engine.instants import Grid
-from engine.manifest import build_manifest
-from engine.orders import Order
+from engine.nb.loop import run_bars
+from engine.orders import Order, OrderBook
 from engine.plan import ExecutionPlan, market_view, plan_run, strategy_weights
-from engine.result import Result
+from engine.result import Result, assemble_result
 from strategies.base import Strategy
-
-
-class OrderBook:
-    """Explicit orders in the flat arrays the compiled loop reads (and updates)."""
-
-    def __init__(self) -> None:
-        self.col = np.empty(0, dtype=np.int64)
-        self.kind = np.empty(0, dtype=np.int64)
-        self.units = np.empty(0)
-        self.limit = np.empty(0)
-        self.stop = np.empty(0)
-        self.trail = np.empty(0)
-        self.active_from = np.empty(0, dtype=np.int64)
-        self.status = np.empty(0, dtype=np.int64)
-        self.ref = np.empty(0)
-
-    def __len__(self) -> int:
-        return len(self.col)
-
-    def add(self, orders: list[tuple[int, Order]], symbols: tuple[str, ...]) -> None:
-        if not orders:
-            return
-        index = {s: k for k, s in enumerate(symbols)}
-
-        def nan(x: float | None) -> float:
-            return np.nan if x is None else float(x)
-
-        for _, o in orders:
-            if o.symbol not in index:
-                raise ValueError(f"order for unknown symbol {o.symbol!r}; known: {list(symbols)}")
-        self.col = np.append(self.col, [index[o.symbol] for _, o in orders]).astype(np.int64)
-        self.kind = np.append(self.kind, [int(o.type) for _, o in orders]).astype(np.int64)
-        self.units = np.append(self.units, [nan(o.units) for _, o in orders])
-        self.limit = np.append(self.limit, [nan(o.limit) for _, o in orders])
-        self.stop = np.append(self.stop, [nan(o.stop) for _, o in orders])
-        self.trail = np.append(self.trail, [nan(o.trail) for _, o in orders])
-        self.active_from = np.append(self.active_from, [b for b, _ in orders]).astype(np.int64)
-        self.status = np.append(self.status, [core.PENDING] * len(orders)).astype(np.int64)
-        self.ref = np.append(self.ref, [np.nan] * len(orders))
-
-    def cancel(self, col: int) -> None:
-        self.status[(self.col == col) & (self.status == core.PENDING)] = core.CANCELLED
 
 
 class _Context:
@@ -160,81 +117,61 @@ def _run_loop(
     book = OrderBook()
     if orders:
         book.add(orders, bars.symbols)
-    cash = np.array([config.init_cash], dtype=np.float64)
-    pos = np.zeros(m)
-    last_val = np.full(m, np.nan)
-    equity = np.empty(n)
-    cash_out = np.empty(n)
-    pos_out = np.empty((n, m))
-    granularity = np.nan if config.fractional else 1.0
     borrow = config.borrow_rate / periods_per_year
-    open_ = np.ascontiguousarray(bars.open)
-    high = np.ascontiguousarray(bars.high)
-    low = np.ascontiguousarray(bars.low)
+    market = MarketArrays(
+        fill_price=plan.fill_price,
+        val_price=plan.val_price,
+        open=np.ascontiguousarray(bars.open),
+        high=np.ascontiguousarray(bars.high),
+        low=np.ascontiguousarray(bars.low),
+        close_val=plan.close_val,
+        tradable=bars.tradable,
+        slippage=plan.slippage,
+    )
+    targets = TargetArrays(plan.targets.bar, plan.targets.col, plan.targets.weight)
+    costs = CostParams(
+        fees=config.costs.fees,
+        fixed_fees=config.costs.fixed_fees,
+        granularity=np.nan if config.fractional else 1.0,
+        drift=config.drift_threshold,
+        borrow=borrow,
+    )
+    state = LoopState(
+        cash=np.array([config.init_cash], dtype=np.float64),
+        pos=np.zeros(m),
+        last_val=np.full(m, np.nan),
+        target_next=np.zeros(1, dtype=np.int64),
+        n_records=np.zeros(1, dtype=np.int64),
+    )
+    # one record buffer: every target and every booked order fills at most once
+    out = LoopOutput(
+        equity=np.empty(n),
+        cash=np.empty(n),
+        pos=np.empty((n, m)),
+        records=np.empty(len(plan.targets) + len(book), dtype=fill_dt),
+    )
+    borrow_close = bars.close if borrow > 0.0 else None
 
     stops = [] if event_bars is None else sorted({int(b) for b in event_bars if 0 <= b < n})
     bounds = [b + 1 for b in stops if b + 1 < n] + [n]
-    # one record buffer: every target and every booked order fills at most once
-    records = np.empty((len(plan.targets) + len(book), core.REC_FIELDS))
-    target_next = np.zeros(1, dtype=np.int64)
-    n_rec = np.zeros(1, dtype=np.int64)
     start = 0
     for k, stop in enumerate(bounds):
-        core.run_bars(
-            start,
-            stop,
-            plan.fill_price,
-            plan.val_price,
-            open_,
-            high,
-            low,
-            plan.close_val,
-            bars.close if borrow > 0.0 else None,
-            bars.tradable,
-            plan.targets.bar,
-            plan.targets.col,
-            plan.targets.weight,
-            target_next,
-            config.costs.fees,
-            config.costs.fixed_fees,
-            plan.slippage,
-            granularity,
-            config.drift_threshold,
-            borrow,
-            book.col,
-            book.kind,
-            book.units,
-            book.limit,
-            book.stop,
-            book.trail,
-            book.active_from,
-            book.status,
-            book.ref,
-            cash,
-            pos,
-            last_val,
-            equity,
-            cash_out,
-            pos_out,
-            records,
-            n_rec,
-        )
+        run_bars(start, stop, market, targets, costs, book.arrays, state, out, borrow_close)
         if strategy is not None and k < len(stops) and stop == stops[k] + 1:
             row = stops[k]
             ctx_bars, bar = (bars, row) if context is None else (context[0], context[1][row])
-            ctx = _Context(int(bar), ctx_bars, float(cash[0]), pos, plan.close_val[row])
+            ctx = _Context(int(bar), ctx_bars, float(state.cash[0]), state.pos, plan.close_val[row])
             strategy.on_event(ctx)
             for sym in ctx.cancelled:
                 book.cancel(bars.symbols.index(sym))
             booked = len(book)
             book.add([(stop, o) for o in ctx.placed], bars.symbols)
             if len(book) > booked:
-                grown = np.empty((len(records) + len(book) - booked, core.REC_FIELDS))
-                grown[: len(records)] = records
-                records = grown
+                grown = np.empty(len(out.records) + len(book) - booked, dtype=fill_dt)
+                grown[: len(out.records)] = out.records
+                out = out._replace(records=grown)
         start = stop
-    records = records[: n_rec[0]]
-    return equity, cash_out, pos_out, records
+    return out.equity, out.cash, out.pos, out.records[: state.n_records[0]]
 
 
 def run_event(
@@ -281,49 +218,4 @@ def run_event(
         mode="event",
         strategy=strategy,
         params=params_for_manifest,
-    )
-
-
-def assemble_result(
-    bars: Bars,
-    config: BacktestConfig,
-    equity: np.ndarray,
-    cash: np.ndarray,
-    pos: np.ndarray,
-    records: np.ndarray,
-    *,
-    calendar: str,
-    ppy: int,
-    mode: str,
-    strategy: Strategy | None,
-    params: Mapping[str, Any] | None = None,
-) -> Result:
-    symbols = list(bars.symbols)
-    describe = strategy.describe() if strategy is not None else {"strategy": "weights"}
-    if params:
-        describe = {**describe, "params": dict(params)}
-
-    def manifest() -> dict[str, Any]:
-        return build_manifest(
-            strategy=describe,
-            config=config.model_dump(),
-            data_checksum=bars.checksum(),
-            mode=mode,
-            symbols=symbols,
-            start=str(bars.index[0]) if bars.n_bars else None,
-            end=str(bars.index[-1]) if bars.n_bars else None,
-            n_bars=bars.n_bars,
-        )
-
-    return Result(
-        equity=pd.Series(equity, index=bars.index, name="equity", copy=False),
-        cash=pd.Series(cash, index=bars.index, name="cash", copy=False),
-        positions=pd.DataFrame(pos, index=bars.index, columns=symbols, copy=False),
-        order_records=np.asarray(records, dtype=np.float64).reshape(-1, 6),
-        close=bars.frame("close"),
-        init_cash=config.init_cash,
-        periods_per_year=ppy,
-        calendar=calendar,
-        mode=mode,
-        manifest_factory=manifest,
     )

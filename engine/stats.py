@@ -1,9 +1,16 @@
-"""Performance statistics of an equity curve.
+"""Performance statistics of an equity curve: one set of formulas for runs and sweeps.
 
 Annualisation: ``periods_per_year`` is 252 for exchange sessions and 365 for
-24/7 markets (daily bars). Returns are simple per-bar returns of equity; the
-Sharpe ratio assumes a zero risk-free rate and uses the sample stdev (ddof=1).
-Drawdowns are negative fractions (-0.25 = 25% below the running peak).
+24/7 markets (daily bars; ``data.calendars.periods_per_year``). Returns are simple
+per-bar returns of equity, the first one against the initial cash; the Sharpe ratio
+assumes a zero risk-free rate and uses the sample stdev (ddof=1); the Sortino ratio
+divides by the root mean square of the negative returns. Drawdowns are negative
+fractions (-0.25 = 25% below the running peak) measured from the initial cash, as
+quantstats does (it prepends a baseline). CAGR counts ``n / periods_per_year`` years.
+
+A single run (`performance`) and the compiled sweeps (``flowbt.optimize``) use the
+same compiled steps: ``add_return`` and ``track_drawdown`` per bar, then
+``summarize``. The sweeps stream them so they never keep an equity curve.
 """
 
 from __future__ import annotations
@@ -11,56 +18,102 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
-PERIODS = {"sessions": 252, "24/7": 365}
-
-
-def periods_for_calendar(calendar: str) -> int:
-    """252 for exchange sessions, 365 for 24/7 (crypto) daily bars."""
-    key = calendar.lower()
-    if key in ("24/7", "247", "crypto", "always_open"):
-        return 365
-    if key in ("sessions", "nyse", "xnys", "exchange", "xkrx", "krx"):
-        return 252
-    raise ValueError(f"unknown calendar {calendar!r}; use 'sessions' (252/yr) or '24/7' (365/yr)")
-
-
-def bar_returns(equity: np.ndarray, init_cash: float) -> np.ndarray:
-    prev = np.concatenate([[init_cash], equity[:-1]])
-    return equity / prev - 1.0
+PERF_FIELDS = (
+    "final_equity",
+    "total_return",
+    "cagr",
+    "volatility",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+)
 
 
-def max_drawdown(equity: np.ndarray) -> float:
-    if len(equity) == 0:
-        return 0.0
-    peak = np.maximum.accumulate(equity)
-    return float(np.min(equity / peak - 1.0))
+@njit(cache=True)
+def add_return(
+    s1: float, s2: float, s_down: float, r: float
+) -> tuple[float, float, float]:
+    """Running sums of returns, squared returns and squared negative returns."""
+    rr = r * r
+    return s1 + r, s2 + rr, s_down + (rr if r < 0.0 else 0.0)
+
+
+@njit(cache=True)
+def track_drawdown(peak: float, mdd: float, equity: float) -> tuple[float, float]:
+    """Running peak and maximum drawdown (negative fraction) after one more value."""
+    if equity > peak:
+        return equity, mdd
+    if equity < peak * (1.0 + mdd):
+        return peak, equity / peak - 1.0
+    return peak, mdd
+
+
+@njit(cache=True)
+def summarize(
+    n: int,
+    s1: float,
+    s2: float,
+    s_down: float,
+    final: float,
+    init_cash: float,
+    mdd: float,
+    ppy: float,
+) -> tuple[float, float, float, float, float, float, float, float]:
+    """The statistics of ``PERF_FIELDS`` from ``n`` returns' running sums (see module)."""
+    nan = np.nan
+    total = final / init_cash - 1.0
+    years = n / ppy
+    cagr = (final / init_cash) ** (1.0 / years) - 1.0 if years > 0 and final > 0 else nan
+    mean = s1 / n if n > 0 else nan
+    var = (s2 - n * mean * mean) / (n - 1) if n > 1 else nan
+    sd = math.sqrt(var) if var > 0.0 else (0.0 if var == 0.0 else nan)
+    ann = math.sqrt(ppy)
+    sharpe = mean / sd * ann if sd > 0.0 else nan
+    downside = math.sqrt(s_down / n) if n > 0 else nan
+    sortino = mean / downside * ann if downside > 0.0 else nan
+    calmar = cagr / -mdd if mdd < 0.0 else nan
+    return final, total, cagr, sd * ann, sharpe, sortino, mdd, calmar
+
+
+@njit(cache=True)
+def performance_nb(
+    equity: np.ndarray, init_cash: float, ppy: float
+) -> tuple[float, float, float, float, float, float, float, float]:
+    """`summarize` of an equity curve, streamed bar by bar as the sweeps do."""
+    s1 = s2 = s_down = 0.0
+    peak = init_cash
+    mdd = 0.0
+    prev = init_cash
+    for i in range(equity.shape[0]):
+        eq = equity[i]
+        s1, s2, s_down = add_return(s1, s2, s_down, eq / prev - 1.0)
+        peak, mdd = track_drawdown(peak, mdd, eq)
+        prev = eq
+    return summarize(equity.shape[0], s1, s2, s_down, prev, init_cash, mdd, ppy)
 
 
 def performance(equity: np.ndarray, init_cash: float, periods_per_year: int) -> dict[str, float]:
     """total_return, cagr, volatility, sharpe, sortino, max_drawdown, calmar, final_equity."""
+    eq = np.ascontiguousarray(equity, dtype=np.float64)
+    values = performance_nb(eq, float(init_cash), float(periods_per_year))
+    return {name: float(v) for name, v in zip(PERF_FIELDS, values, strict=True)}
+
+
+def bar_returns(equity: np.ndarray, init_cash: float) -> np.ndarray:
+    """Simple return of each bar, the first against ``init_cash``."""
+    prev = np.concatenate([[init_cash], equity[:-1]])
+    return equity / prev - 1.0
+
+
+def max_drawdown(equity: np.ndarray, init_cash: float | None = None) -> float:
+    """Largest fall below the running peak (negative fraction), from ``init_cash`` if given."""
     eq = np.asarray(equity, dtype=np.float64)
-    n = len(eq)
-    final = float(eq[-1]) if n else float(init_cash)
-    rets = bar_returns(eq, init_cash) if n else np.empty(0)
-    total = final / init_cash - 1.0
-    years = n / periods_per_year
-    cagr = (final / init_cash) ** (1.0 / years) - 1.0 if years > 0 and final > 0 else float("nan")
-    sd = float(np.std(rets, ddof=1)) if n > 1 else float("nan")
-    mean = float(np.mean(rets)) if n else float("nan")
-    ann = math.sqrt(periods_per_year)
-    sharpe = mean / sd * ann if sd and sd > 0 else float("nan")
-    downside = float(np.sqrt(np.mean(np.minimum(rets, 0.0) ** 2))) if n else float("nan")
-    sortino = mean / downside * ann if downside and downside > 0 else float("nan")
-    mdd = max_drawdown(eq)
-    calmar = cagr / -mdd if mdd < 0 else float("nan")
-    return {
-        "final_equity": final,
-        "total_return": total,
-        "cagr": cagr,
-        "volatility": sd * ann if sd == sd else float("nan"),
-        "sharpe": sharpe,
-        "sortino": sortino,
-        "max_drawdown": mdd,
-        "calmar": calmar,
-    }
+    if len(eq) == 0:
+        return 0.0
+    if init_cash is not None:
+        eq = np.concatenate([[init_cash], eq])
+    peak = np.maximum.accumulate(eq)
+    return float(np.min(eq / peak - 1.0))

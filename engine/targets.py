@@ -14,39 +14,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from numba import njit
+
+from engine.nb.prepare import cap_rows, max_gross, order_targets_nb
 
 Fill = Literal["next_open", "close"]
 Rebalance = Literal["on_change", "every_bar"]
-
-
-@njit(cache=True)
-def _order_targets(
-    weights: np.ndarray, tradable: np.ndarray, lag: int, every_bar: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Targets in bar order as (bar, column, weight); row ``r`` is sent at bar ``r + lag``."""
-    n, m = weights.shape
-    # room for every cell; pages never written are never touched, so this costs
-    # nothing beyond the targets actually sent
-    bars = np.empty(n * m, dtype=np.int64)
-    cols = np.empty(n * m, dtype=np.int64)
-    values = np.empty(n * m)
-    sent = np.zeros(m)  # flat before the first bar
-    k = 0
-    for i in range(lag, n):
-        for j in range(m):
-            if not tradable[i, j]:
-                continue
-            w = weights[i - lag, j]
-            if np.isnan(w):
-                continue
-            if every_bar or w != sent[j]:
-                bars[k] = i
-                cols[k] = j
-                values[k] = w
-                sent[j] = w
-                k += 1
-    return bars[:k].copy(), cols[:k].copy(), values[:k].copy()
 
 
 @dataclass(frozen=True)
@@ -105,46 +77,10 @@ def target_list(
     t = np.ascontiguousarray(tradable, dtype=np.bool_)
     if w.shape != t.shape:
         raise ValueError(f"weights shape {w.shape} != tradable shape {t.shape}")
-    bar, col, weight = _order_targets(
+    bar, col, weight = order_targets_nb(
         w, t, 1 if fill == "next_open" else 0, rebalance == "every_bar"
     )
     return Targets(bar=bar, col=col, weight=weight, shape=w.shape)
-
-
-@njit(cache=True)
-def _max_gross(w: np.ndarray) -> float:
-    """Largest row gross exposure sum(|w|), NaN ignored (inf when a weight is infinite)."""
-    n, m = w.shape
-    worst = 0.0
-    if m == 1:  # branch-free max: vectorised
-        for i in range(n):
-            a = abs(w[i, 0])
-            if a > worst:  # False for NaN
-                worst = a
-        return worst
-    for i in range(n):
-        gross = 0.0
-        for j in range(m):
-            if not np.isnan(w[i, j]):
-                gross += abs(w[i, j])
-        if gross > worst:
-            worst = gross
-    return worst
-
-
-@njit(cache=True)
-def _cap_leverage(w: np.ndarray, cap: float) -> np.ndarray:
-    out = w.copy()
-    for i in range(w.shape[0]):
-        gross = 0.0
-        for j in range(w.shape[1]):
-            if not np.isnan(w[i, j]):
-                gross += abs(w[i, j])
-        if gross > cap:
-            scale = cap / gross
-            for j in range(w.shape[1]):
-                out[i, j] = w[i, j] * scale
-    return out
 
 
 def cap_leverage(weights: np.ndarray, max_leverage: float) -> np.ndarray:
@@ -157,9 +93,9 @@ def cap_leverage(weights: np.ndarray, max_leverage: float) -> np.ndarray:
     w = np.ascontiguousarray(weights, dtype=np.float64)
     if w.ndim != 2:
         raise ValueError(f"weights must be 2-d (bars x assets), got {w.ndim}-d")
-    worst = _max_gross(w)
+    worst = max_gross(w)
     if np.isinf(worst):
         raise ValueError("weights must be finite (or NaN for no decision)")
     if worst <= max_leverage:
         return w  # nothing to scale: no copy
-    return _cap_leverage(w, float(max_leverage))
+    return cap_rows(w, float(max_leverage))

@@ -35,9 +35,9 @@ import pandas as pd
 
 from engine.bars import Bars
 from engine.config import BacktestConfig, resolve_calendar
+from engine.enums import TARGET_ORDER_ID, fill_dt
 from engine.plan import ExecutionPlan, market_view, plan_run, strategy_weights
-from engine.result import Result
-from engine.simulator import assemble_result
+from engine.result import Result, assemble_result
 from strategies.base import Strategy
 
 
@@ -116,21 +116,13 @@ def run_vector(
     pf = vbt_portfolio(plan, bars if grid is None else grid.bars, config)
     rec = pf.orders.values
     rec = rec[rec["size"] != 0.0]  # quirk: zero-size "fills" with whole units
-    sign = np.where(rec["side"] == 0, 1.0, -1.0)
-    records = (
-        np.column_stack(
-            [
-                rec["idx"].astype(np.float64),
-                rec["col"].astype(np.float64),
-                sign * rec["size"],
-                rec["price"],
-                rec["fees"],
-                np.full(len(rec), -1.0),
-            ]
-        )
-        if len(rec)
-        else np.empty((0, 6))
-    )
+    records = np.empty(len(rec), dtype=fill_dt)
+    records["bar"] = rec["idx"]
+    records["col"] = rec["col"]
+    records["size"] = np.where(rec["side"] == 0, 1.0, -1.0) * rec["size"]
+    records["price"] = rec["price"]
+    records["fees"] = rec["fees"]
+    records["order_id"] = TARGET_ORDER_ID
     equity = np.asarray(pf.value(), dtype=np.float64).reshape(-1)
     cash = np.asarray(pf.cash(), dtype=np.float64).reshape(-1)
     pos = np.asarray(pf.assets(), dtype=np.float64).reshape(-1, bars.n_assets)

@@ -36,6 +36,7 @@ from data.calendars import session_close
 from data.events import UNSCHEDULED_MEETINGS
 from data.market import MarketData
 from signals._align import bars, published_on
+from signals.fed_speak import communications
 from signals.registry import register
 
 STEP_BP = 25.0  # the Fed moves in 25 bp steps
@@ -505,38 +506,9 @@ def find_swings(
 COMMUNICATION_COLUMNS = ["known_at", "date", "kind", "title", "speaker", "score"]
 
 
-def _bundled_communications(md: MarketData) -> pd.DataFrame:
-    """Statements, minutes and speeches from the bundled tables, unscored."""
-    statements = md.event("fomc_statements")
-    minutes = md.event("fomc_minutes")
-    parts = [
-        statements.assign(
-            kind="statement",
-            title="FOMC statement " + statements["date"].dt.strftime("%Y-%m-%d"),
-            speaker="FOMC",
-        ),
-        minutes.assign(
-            kind="minutes",
-            title="Minutes of the FOMC meeting of " + minutes["date"].dt.strftime("%Y-%m-%d"),
-            speaker="FOMC",
-        ),
-    ]
-    parts += [md.event(n).assign(kind="speech") for n in SPEECH_TABLES if n in md.events]
-    out = pd.concat([p[COMMUNICATION_COLUMNS[:-1]] for p in parts], ignore_index=True)
-    out = out.dropna(subset=["known_at"]).assign(score=np.nan)
-    return out.sort_values("known_at", kind="stable", ignore_index=True)
-
-
-SPEECH_TABLES = ("fed_speeches_index", "fed_speeches_text")
-
-
 def _communications(md: MarketData) -> pd.DataFrame:
-    """Dated Fed communications: `signals.fed_speak.communications` (scored) when it can be
-    imported, else the bundled tables unscored; columns `COMMUNICATION_COLUMNS`."""
-    try:
-        from signals.fed_speak import communications
-    except ImportError:
-        return _bundled_communications(md)
+    """Dated Fed communications scored by `signals.fed_speak.communications`; columns
+    `COMMUNICATION_COLUMNS`."""
     comms = communications(md).reset_index(drop=True)
     if "score" not in comms.columns:
         comms = comms.assign(score=np.nan)

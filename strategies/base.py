@@ -137,39 +137,3 @@ class Strategy:
 
     def describe(self) -> dict[str, Any]:
         return {"strategy": self.name, "params": self.params.model_dump()}
-
-
-_REGISTRY: dict[str, type[Strategy]] = {}
-
-
-def register(cls: type[Strategy]) -> type[Strategy]:
-    """Class decorator: make a strategy reachable by ``get_strategy(cls.name)``."""
-    if not cls.name:
-        raise ValueError(f"{cls.__name__} needs a non-empty name")
-    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
-        raise ValueError(f"strategy name {cls.name!r} is already registered")
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def known_strategies() -> list[str]:
-    _load_builtins()
-    return sorted(_REGISTRY)
-
-
-def get_strategy(name: str) -> type[Strategy]:
-    """The strategy class registered as ``name``; unknown names raise with the known list."""
-    _load_builtins()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY)) or "none"
-        raise ValueError(f"unknown strategy {name!r}; known strategies: {known}") from None
-
-
-def _load_builtins() -> None:
-    # each module registers its strategy on import
-    import strategies.buyback_blackout  # noqa: F401
-    import strategies.cta_trend  # noqa: F401
-    import strategies.liquidity_rotation  # noqa: F401
-    import strategies.sma_cross  # noqa: F401

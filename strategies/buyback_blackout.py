@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from strategies.base import MarketView, SignalRequest, Strategy, StrategyParams, register
+from strategies.base import MarketView, SignalRequest, Strategy, StrategyParams
 
 
 class BuybackBlackoutParams(StrategyParams):
@@ -28,7 +28,6 @@ class BuybackBlackoutParams(StrategyParams):
     blackout_weight: float = Field(0.5, ge=0.0, le=1.0, description="weight during blackout")
 
 
-@register
 class BuybackBlackout(Strategy):
     name = "buyback_blackout"
     Params = BuybackBlackoutParams

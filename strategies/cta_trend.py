@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import pandas as pd
 from pydantic import Field
 
-from strategies.base import MarketView, SignalRequest, Strategy, StrategyParams, register
+from strategies.base import MarketView, SignalRequest, Strategy, StrategyParams
 
 
 class CtaTrendParams(StrategyParams):
@@ -27,7 +27,6 @@ class CtaTrendParams(StrategyParams):
     long_only: bool = Field(True, description="floor the weight at 0 (no shorts)")
 
 
-@register
 class CtaTrend(Strategy):
     name = "cta_trend"
     Params = CtaTrendParams

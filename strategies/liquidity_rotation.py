@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from strategies.base import MarketView, SignalRequest, Strategy, StrategyParams, register
+from strategies.base import MarketView, SignalRequest, Strategy, StrategyParams
 
 CRYPTO = "BTC-USD"
 
@@ -39,7 +39,6 @@ class LiquidityRotationParams(StrategyParams):
     switch_days: int = Field(1, ge=0, le=30, description="wait before buying the new leg, days")
 
 
-@register
 class LiquidityRotation(Strategy):
     name = "liquidity_rotation"
     Params = LiquidityRotationParams

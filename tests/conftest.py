@@ -1,9 +1,10 @@
-"""Shared fixtures: the bundled snapshot (loaded once) and the raw shared CSVs."""
+"""Shared fixtures: the bundled snapshot (loaded once), real SPY bars, the raw shared CSVs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import data
@@ -15,6 +16,12 @@ SHARED = REPO.parent / "shared" / "data"
 @pytest.fixture(scope="session")
 def bundle() -> data.MarketData:
     return data.load()
+
+
+@pytest.fixture(scope="session")
+def spy(bundle: data.MarketData) -> pd.DataFrame:
+    """Real SPY sessions from the bundled snapshot: raw OHLC, adj_close, volume."""
+    return bundle.price("SPY").copy()
 
 
 @pytest.fixture(scope="session")

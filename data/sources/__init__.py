@@ -16,7 +16,6 @@ cache: `data.cache.update` decides what to fetch and keeps what was on disk safe
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
 import pandas as pd
@@ -75,39 +74,11 @@ def as_utc(when: str | pd.Timestamp | None) -> pd.Timestamp | None:
     return ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
 
 
-def get_fetcher(source: str, *, exchange: str = "binance") -> Callable[..., pd.DataFrame]:
-    """The default network fetcher of ``source`` (``ccxt`` uses ``exchange``).
-
-    Imports lazily so that ``import data`` never loads yfinance/ccxt or opens a socket.
-    """
-    if source == "yahoo":
-        from data.sources.yahoo import fetch_yahoo
-
-        return fetch_yahoo
-    if source == "ccxt":
-        from data.sources.crypto import fetch_ccxt, make_exchange
-
-        ex = make_exchange(exchange)  # fail early on an unknown exchange id
-
-        def fetch(symbol: str, *, interval: str, start=None, end=None) -> pd.DataFrame:
-            return fetch_ccxt(symbol, interval=interval, start=start, end=end, exchange=ex)
-
-        return fetch
-    if source == "fred":
-        from data.sources.fred import fetch_fred
-
-        return fetch_fred
-    raise DataError(
-        f"unknown online source {source!r}", hint=f"use one of {', '.join(ONLINE_SOURCES)}"
-    )
-
-
 __all__ = [
     "INTERVALS",
     "ONLINE_SOURCES",
     "Fetcher",
     "as_utc",
     "check_interval",
-    "get_fetcher",
     "interval_duration",
 ]

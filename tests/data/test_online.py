@@ -10,7 +10,7 @@ import pytest
 import data
 import data.cache
 from data import DataError, StaleDataWarning
-from engine.cli import main
+from flowbt.cli.main import main
 
 
 def spy_fetcher(bundle, upto: str):

@@ -13,7 +13,7 @@ from engine.bars import Bars
 from engine.config import BacktestConfig
 from engine.costs import CostModel
 from engine.simulator import run_event
-from strategies.base import get_strategy
+from strategies.registry import get_strategy
 
 
 def test_vol_slippage_uses_volatility_known_at_previous_close():

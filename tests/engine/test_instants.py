@@ -11,7 +11,7 @@ import pytest
 from engine.config import BacktestConfig
 from engine.costs import CostModel
 from engine.instants import instant_grid
-from engine.market_run import bars_from_market
+from engine.market import bars_from_market
 from engine.simulator import run_event
 from engine.vector import run_vector
 

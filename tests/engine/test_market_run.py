@@ -1,4 +1,4 @@
-"""MarketData -> bars and point-in-time signals -> both simulators (engine/market_run.py)."""
+"""MarketData -> bars and point-in-time signals -> both simulators (engine/market.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 
 from engine.config import BacktestConfig
 from engine.costs import CostModel
-from engine.market_run import bars_from_market, run_market, signal_on_bars, warmup_end
+from engine.market import bars_from_market, run_market, signal_on_bars, warmup_end
 from signals.buyback import blackout_share
 from signals.liquidity import liquidity_drain
-from strategies.base import get_strategy
+from strategies.registry import get_strategy
 
 UTC = "UTC"
 
@@ -82,7 +82,7 @@ def test_signals_reach_the_strategy_point_in_time(bundle):
     """The adapter gives each SPY session the liquidity_drain row of that same session."""
     strat = get_strategy("liquidity_rotation")()
     bars, cals = bars_from_market(bundle, ["SPY"], start="2023-01-03", end="2023-03-31")
-    from engine.market_run import signals_for
+    from engine.market import signals_for
 
     got = signals_for(strat, bundle, bars, cals)["drain"]
     want = liquidity_drain(bundle).loc["2023-01-03":"2023-03-31"]
@@ -176,7 +176,7 @@ def test_unknown_symbol_and_empty_window_are_clear(bundle):
 
 @pytest.mark.parametrize("tz", [None, "UTC", "Asia/Seoul"])
 def test_calendar_inference_agrees_with_pandas_weekdays(tz):
-    from engine.config import infer_calendar
+    from data.calendars import calendar_kind, infer_calendar
 
     rng = np.random.default_rng(7)
     stamps = pd.to_datetime(rng.integers(-(10**18), 2 * 10**18, 400)).floor("min")
@@ -184,4 +184,4 @@ def test_calendar_inference_agrees_with_pandas_weekdays(tz):
         index = pd.DatetimeIndex(days).sort_values()
         index = index.tz_localize(tz) if tz else index
         want = "24/7" if (index.dayofweek >= 5).any() else "sessions"
-        assert infer_calendar(index) == want
+        assert calendar_kind(infer_calendar(index)) == want

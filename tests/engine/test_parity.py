@@ -19,7 +19,7 @@ from engine.costs import CostModel
 from engine.result import Result
 from engine.simulator import run_event
 from engine.vector import run_vector
-from strategies.base import get_strategy
+from strategies.registry import get_strategy
 
 
 def random_weights(seed: int, n: int, m: int, allow_short: bool, p_change: float) -> np.ndarray:

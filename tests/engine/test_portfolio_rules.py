@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from bt_helpers import random_bars
 
+from data.calendars import calendar_kind, infer_calendar
 from engine.bars import bars_from_frames
-from engine.config import BacktestConfig, infer_calendar
+from engine.config import BacktestConfig
 from engine.costs import CostModel
 from engine.simulator import run_event
 from engine.targets import cap_leverage, order_targets, target_list
@@ -63,8 +64,8 @@ def test_positions_valued_at_last_known_close_when_market_closed():
 
 def test_calendar_inference_and_annualisation():
     bars, idx = two_calendars()
-    assert infer_calendar(idx) == "24/7"
-    assert infer_calendar(idx[idx.dayofweek < 5]) == "sessions"
+    assert calendar_kind(infer_calendar(idx)) == "24/7"
+    assert calendar_kind(infer_calendar(idx[idx.dayofweek < 5])) == "sessions"
     res = run_event(None, bars, BacktestConfig(), weights=np.zeros((6, 2)))
     assert res.periods_per_year == 365 and res.stats()["calendar"] == "24/7"
     forced = run_event(None, bars, BacktestConfig(calendar="sessions"), weights=np.zeros((6, 2)))

@@ -15,7 +15,7 @@ from engine.config import BacktestConfig
 from engine.costs import CostModel
 from engine.simulator import run_event
 from engine.vector import run_vector
-from strategies.base import get_strategy
+from strategies.registry import get_strategy
 
 FEE = 0.001
 CASH = 100_000.0

@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 from bt_helpers import random_bars
 
+from data.calendars import periods_per_year as periods_for_calendar
 from engine.config import BacktestConfig
 from engine.costs import CostModel
 from engine.result import round_trips
 from engine.simulator import run_event
-from engine.stats import max_drawdown, performance, periods_for_calendar
+from engine.stats import max_drawdown, performance
+from flowbt.report.plots import plot_equity
 
 
 def test_performance_on_a_known_curve():
@@ -80,7 +82,7 @@ def test_result_accessors_plot_and_manifest(tmp_path):
     assert s["n_orders"] == len(res.orders) == 3
     assert s["n_trades"] == 2 and s["n_closed_trades"] == 1
     assert s["total_fees"] == pytest.approx(res.orders["fees"].sum())
-    fig = res.plot(tmp_path / "eq.png")
+    fig = plot_equity(res, tmp_path / "eq.png")
     assert (tmp_path / "eq.png").stat().st_size > 1000 and fig is not None
     m = res.manifest
     assert m["data"]["sha256"] == bars.checksum() and m["versions"]["numba"]

@@ -14,7 +14,8 @@ from engine.costs import CostModel
 from engine.plan import build_plan
 from engine.simulator import run_event
 from engine.vector import run_vector, vbt_portfolio
-from strategies.base import Strategy, get_strategy
+from strategies.base import Strategy
+from strategies.registry import get_strategy
 
 
 def weekend_gap_bars():

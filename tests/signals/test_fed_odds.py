@@ -3,15 +3,12 @@ check file, the bill proxy by hand, point in time, and odds swings."""
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from data.market import MarketData
 from signals.fed import (
-    _communications,
     cuts_priced,
     fedwatch,
     find_swings,
@@ -371,18 +368,6 @@ def test_swings_on_real_data_carry_the_fed_speak_in_their_window(bundle):
     inside = sum(int(((k > opens) & (k <= ends)).sum()) for k in raw)
     assert up["n_communications"] == inside == len(up["communications"]) > 0
     assert any("2025-11-21 speech: Cook" in c for c in up["communications"])
-
-
-def test_communications_fall_back_to_the_bundled_tables(bundle, monkeypatch):
-    scored = _communications(bundle)
-    monkeypatch.setitem(sys.modules, "signals.fed_speak", None)  # import now fails
-    bare = _communications(bundle)
-    assert bare["score"].isna().all()
-    key = ["known_at", "kind", "title"]
-    pd.testing.assert_frame_equal(
-        bare[key].sort_values(key, ignore_index=True),
-        scored[key].sort_values(key, ignore_index=True),
-    )
 
 
 @pytest.mark.parametrize(

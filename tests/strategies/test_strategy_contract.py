@@ -7,8 +7,10 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from strategies.base import MarketView, Strategy, get_strategy, known_strategies, register
-from strategies.sma_cross import SmaCross, sma
+from signals.indicators import sma
+from strategies.base import MarketView, Strategy
+from strategies.registry import get_strategy, known_strategies, register
+from strategies.sma_cross import SmaCross
 
 
 def view_of(close: pd.Series) -> MarketView:

@@ -1,6 +1,6 @@
 """Point in time, for every registered strategy: weights up to bar t never change when
 the data (prices and signals) after t is truncated or scrambled. Strategies that read
-signals run on real bundled bars with their signals aligned by `engine.market_run`."""
+signals run on real bundled bars with their signals aligned by `engine.market`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.market_run import bars_from_market, signals_for
-from strategies.base import MarketView, get_strategy, known_strategies
+from engine.market import bars_from_market, signals_for
+from strategies.base import MarketView
+from strategies.registry import get_strategy, known_strategies
 
 
 def view(n: int, seed: int, symbols=("A", "B")) -> MarketView:

@@ -1,0 +1,1 @@
+"""The ``flowbt`` command line (typer): ``main`` is the entry point."""

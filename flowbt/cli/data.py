@@ -1,0 +1,139 @@
+"""``flowbt data list|show|update``: the bundled snapshot, the local cache, online sources.
+
+Every mistake (unknown symbol, bad file, bad date) raises ``DataError``, shown by
+the CLI as one line; nothing is written except by ``update``, which writes the cache
+atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+import data
+from data.bundle import load_bundle, manifest
+from data.errors import DataError
+from data.online import cache_summary, update_many
+from flowbt.cli.output import console, table
+
+data_app = typer.Typer(help="List, show and update market data.", no_args_is_help=True)
+
+
+@data_app.command("list")
+def data_list(
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Cache folder (default $FLOWBT_CACHE_DIR or ~/.cache/flowbt)."),
+    ] = None,
+) -> None:
+    """Every bundled and cached symbol, series and event table with its range and rows."""
+    md = load_bundle()
+    summary = md.summary()
+    console.print(table(summary, title=f"Bundled snapshot (offline): {len(summary)} files"))
+    if md.quirks:
+        console.print("[bold]Vendor quirks handled by stated rules (data/bundle.py):[/bold]")
+        for quirk in md.quirks:
+            console.print(f"  - {quirk.line()}", markup=False)
+    cached = cache_summary(cache_dir)
+    if cached is not None and len(cached):
+        console.print(table(cached, title=f"Local cache: {len(cached)} entries"))
+    else:
+        console.print(
+            "Local cache: empty (fill it with `flowbt data update SYMBOL --source yahoo|ccxt|fred`)."
+        )
+
+
+
+
+
+@data_app.command("show")
+def data_show(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Symbol, macro series or event table, e.g. SPY, WALCL, fomc_statements."
+        ),
+    ],
+    start: Annotated[str | None, typer.Option(help="First date (inclusive), YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last date (inclusive), YYYY-MM-DD.")] = None,
+    source: Annotated[
+        str, typer.Option(help="bundled, yahoo, ccxt, fred, csv or parquet.")
+    ] = "bundled",
+    exchange: Annotated[str, typer.Option(help="ccxt exchange id.")] = "binance",
+    rows: Annotated[int, typer.Option(help="Rows to print from each end.")] = 5,
+) -> None:
+    """Provenance, basis or publication lag, and the first/last rows of one series."""
+    if source == "bundled":
+        entry_kind = next(
+            (e["kind"] for n, e in manifest().items() if name in (n, *e.get("aliases", []))), None
+        )
+        if entry_kind is None:
+            raise DataError(
+                f"unknown bundled name {name!r}", symbol=name, hint="run `flowbt data list`"
+            )
+        kwargs = {"symbols": [], "macro": [], "events": []}
+        kwargs[{"price": "symbols", "macro": "macro", "event": "events"}[entry_kind]] = [name]
+        md = data.load(source="bundled", start=start, end=end, **kwargs)
+    else:
+        md = data.load([name], source=source, start=start, end=end, exchange=exchange)
+        name = next(iter({**md.prices, **md.macro}))  # a file path loads as its stem
+    info = md.provenance(name)
+    if info.kind == "price":
+        frame = md.price(name)
+    elif info.kind == "macro":
+        frame = md.macro[info.name]
+    else:
+        frame = md.event(info.name)
+        if start or end:
+            lo = pd.Timestamp(start or "1900-01-01", tz="UTC")
+            hi = pd.Timestamp(end or "2100-01-01", tz="UTC")
+            frame = frame.loc[(frame["date"] >= lo) & (frame["date"] <= hi)]
+        frame = frame[[c for c in frame.columns if c not in ("text",)]]
+    if frame.empty:
+        raise DataError(
+            f"no rows between {start} and {end}", symbol=name, hint="widen --start/--end"
+        )
+    console.print(f"[bold]{info.name}[/bold] ({info.kind}, source {info.source})")
+    for key in ("origin", "basis", "calendar", "currency", "units", "lag", "fetched_at"):
+        value = getattr(info, key)
+        if value:
+            console.print(f"  {key}: {value}", markup=False)
+    console.print(f"  rows: {len(frame)}")
+    shown = frame.reset_index() if "date" not in frame.columns else frame
+    if len(shown) > 2 * rows:
+        shown = pd.concat([shown.head(rows), shown.tail(rows)])
+    console.print(table(shown))
+    if info.kind == "price":
+        for quirk in md.quirks:
+            console.print(f"  quirk: {quirk.line()}", markup=False)
+
+
+@data_app.command("update")
+def data_update(
+    symbols: Annotated[list[str], typer.Argument(help="Symbols or FRED series ids.")],
+    source: Annotated[str, typer.Option(help="yahoo, ccxt or fred.")] = "yahoo",
+    exchange: Annotated[
+        str, typer.Option(help="ccxt exchange id (with --source ccxt).")
+    ] = "binance",
+    interval: Annotated[str, typer.Option(help="Bar interval, e.g. 1d, 1h.")] = "1d",
+    start: Annotated[str | None, typer.Option(help="First date for a new cache entry.")] = None,
+    cache_dir: Annotated[Path | None, typer.Option(help="Cache folder.")] = None,
+    repair: Annotated[
+        bool,
+        typer.Option(help="Widen high/low to contain open/close (reported) instead of failing."),
+    ] = False,
+) -> None:
+    """Fetch what is new into the local parquet cache (incremental, atomic)."""
+    for line in update_many(
+        symbols,
+        source=source,
+        exchange=exchange,
+        interval=interval,
+        start=start,
+        cache_dir=cache_dir,
+        repair=repair,
+    ):
+        console.print(line)

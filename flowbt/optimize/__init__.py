@@ -1,0 +1,1 @@
+"""Parameter sweeps: the compiled SMA-cross sweep and vectorbt column sweeps."""

@@ -1,0 +1,1 @@
+"""Reports on backtests: quantstats tearsheets, plots, the results folder."""

@@ -1,0 +1,87 @@
+"""The results folder of a run, the output files a user names, and the JSON they hold.
+
+A results folder holds ``metrics.json`` (stats incl. final_equity, total_return,
+sharpe, max_drawdown, n_trades, periods_per_year, calendar), ``manifest.json`` (what
+ran, on which data, with which code), ``equity.csv``, ``trades.csv``, ``orders.csv``
+and ``equity.png``. A folder that is not empty and holds no flowbt manifest may be the
+user's data and is never written into. JSON never carries NaN or inf (they become
+null), so any JSON reader can load it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from engine.result import Result
+from flowbt.report.plots import plot_equity
+
+RESULT_FILES = ("metrics.json", "manifest.json", "equity.csv", "trades.csv", "orders.csv")
+
+
+def json_clean(value: Any) -> Any:
+    """``value`` with every non-finite float (in nested dicts and lists) replaced by None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_clean(v) for v in value]
+    return value
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """``payload`` as indented JSON at ``path`` (non-finite floats as null)."""
+    path.write_text(json.dumps(json_clean(payload), indent=2, default=str) + "\n")
+
+
+def check_output_path(path: Path, suffixes: tuple[str, ...]) -> Path:
+    """An output file the user names: its folder must exist and its suffix be one of
+    ``suffixes``; an existing file of that name is replaced (it was asked for)."""
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise ValueError(f"output file {path} must end in {', '.join(suffixes)}; fix: rename it")
+    if path.is_dir():
+        raise ValueError(f"output file {path} is a folder; fix: name a file inside it")
+    if not path.parent.is_dir():
+        raise ValueError(
+            f"folder {path.parent} for output file {path} does not exist; fix: create it first"
+        )
+    return path
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse a results folder that holds anything but an earlier flowbt run's files.
+
+    A folder with a flowbt ``manifest.json`` is a previous run and is replaced; any
+    other non-empty folder may be the user's data and is never written into.
+    """
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder; pick a new folder name")
+    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").is_file():
+        raise ValueError(
+            f"--out {out} is not empty and holds no flowbt run; pick a new or empty folder"
+        )
+    if not out.parent.exists():
+        raise ValueError(f"--out {out}: folder {out.parent} does not exist; create it first")
+
+
+def write_results(result: Result, out: Path, *, plot: bool = True) -> dict[str, Any]:
+    """Write the results folder; returns the metrics written to metrics.json."""
+    check_out_dir(out)
+    out.mkdir(exist_ok=True)
+    metrics: dict[str, Any] = json_clean(result.stats())
+    metrics["mode"] = result.mode
+    write_json(out / "metrics.json", metrics)
+    write_json(out / "manifest.json", result.manifest)
+    equity = pd.DataFrame({"date": result.equity.index, "equity": result.equity.to_numpy()})
+    equity.to_csv(out / "equity.csv", index=False)
+    result.trades.to_csv(out / "trades.csv", index=False)
+    result.orders.to_csv(out / "orders.csv", index=False)
+    if plot:
+        plot_equity(result, out / "equity.png")
+    return metrics

@@ -1,0 +1,1 @@
+"""Research on the theses: event studies with Newey-West t-statistics."""

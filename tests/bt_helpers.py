@@ -1,0 +1,50 @@
+"""Test helpers: random valid OHLC panels and the hypothesis settings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, settings
+
+from engine.bars import Bars, bars_from_frames
+
+# modest and deterministic: property tests must be fast and reproducible
+PROPERTY = settings(
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def random_ohlc(
+    rng: np.random.Generator,
+    n: int,
+    start: str = "2020-01-01",
+    freq: str = "D",
+    vol: float = 0.02,
+    p0: float = 100.0,
+) -> pd.DataFrame:
+    """Geometric random walk with valid OHLC (low <= open, close <= high), positive prices."""
+    idx = pd.date_range(start, periods=n, freq=freq, tz="UTC", name="date")
+    r = rng.normal(0.0, vol, size=n)
+    close = p0 * np.exp(np.cumsum(r))
+    open_ = np.concatenate([[p0], close[:-1]]) * np.exp(rng.normal(0.0, vol / 3, size=n))
+    hi = np.maximum(open_, close) * (1 + np.abs(rng.normal(0.0, vol / 2, size=n)))
+    lo = np.minimum(open_, close) * (1 - np.abs(rng.normal(0.0, vol / 2, size=n)))
+    return pd.DataFrame(
+        {"open": open_, "high": hi, "low": lo, "close": close, "volume": 1e6}, index=idx
+    )
+
+
+def random_bars(seed: int, n: int, n_assets: int, closed_frac: float = 0.0) -> Bars:
+    rng = np.random.default_rng(seed)
+    frames = {}
+    for k in range(n_assets):
+        df = random_ohlc(rng, n, p0=float(rng.uniform(5, 500)))
+        if closed_frac > 0 and k > 0:
+            keep = rng.random(n) >= closed_frac
+            keep[0] = True
+            df = df[keep]
+        frames[f"A{k}"] = df
+    return bars_from_frames(frames)

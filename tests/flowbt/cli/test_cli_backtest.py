@@ -1,0 +1,82 @@
+"""`flowbt backtest`: a thesis strategy on the bundled data, through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.config import BacktestConfig
+from engine.costs import CostModel
+from engine.market import run_market
+from flowbt.cli.main import main
+from strategies.registry import get_strategy
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_backtest_writes_results_and_tearsheet(tmp_path, capsys, bundle):
+    out = tmp_path / "cta"
+    args = ("backtest", "cta_trend", "--out", str(out), "--start", "2019-01-02")
+    code, stdout, err = run(capsys, *args, "--end", "2020-12-31", "--param", "target_vol=0.15")
+    assert code == 0, err
+    assert "cta_trend (event, 2019-01-02..2020-12-31)" in stdout
+    for name in ("metrics.json", "trades.csv", "equity.csv", "manifest.json", "tearsheet.html"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    strat = get_strategy("cta_trend")({"target_vol": 0.15})
+    want = run_market(
+        strat,
+        bundle,
+        BacktestConfig(costs=CostModel(fees=0.001)),
+        start="2019-01-02",
+        end="2020-12-31",
+    )
+    assert metrics["final_equity"] == pytest.approx(want.stats()["final_equity"], rel=1e-12)
+    assert metrics["periods_per_year"] == 252
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["signals"]["cta"]["params"]["target_vol"] == 0.15
+    assert "Sharpe" in (out / "quantstats.csv").read_text()
+    # a second run into the same results folder replaces the earlier run's files
+    code, _, err = run(capsys, *args, "--end", "2019-12-31", "--no-tearsheet")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (("no_such",), "unknown strategy 'no_such'"),
+        (("cta_trend", "--symbols", "NOPE"), "NOPE"),
+        (("cta_trend", "--fees", "-1"), "--fees must be"),
+        (("cta_trend", "--mode", "fast"), "--mode must be"),
+        (("cta_trend", "--param", "target_vol=7"), "target_vol"),
+        (("buyback_blackout", "--param", "nope=1"), "nope"),
+    ],
+)
+def test_user_mistakes_are_one_line(tmp_path, capsys, args, match):
+    code, out, err = run(capsys, "backtest", *args, "--out", str(tmp_path / "r"))
+    assert code == 2
+    assert err.startswith("flowbt: error:") and match in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_folder_with_user_files_is_never_written_into(tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("my data")
+    code, _, err = run(capsys, "backtest", "cta_trend", "--out", str(out))
+    assert code == 2 and "not empty" in err
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert (out / "notes.txt").read_text() == "my data"
+
+
+def test_flowbt_run_points_signal_strategies_to_backtest(tmp_path, capsys):
+    csv = tmp_path / "p.csv"
+    csv.write_text("date,open,high,low,close\n2024-01-02,1,1,1,1\n2024-01-03,1,1,1,1\n")
+    code, _, err = run(capsys, "run", "cta_trend", "--data", str(csv), "--out", str(tmp_path / "o"))
+    assert code == 2 and "flowbt backtest cta_trend" in err
