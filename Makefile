@@ -1,6 +1,6 @@
 # Two commands for a fresh clone (only Python >= 3.11 needed):
 #   make run    installs into .venv and runs the main job on the bundled data
-#   make test   installs into .venv (with the dev extra) and runs ruff + pytest
+#   make test   installs into .venv (with the dev extra) and runs ruff, mypy and pytest
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -21,12 +21,12 @@ run: install
 	$(BIN)/flowbt backtest liquidity_rotation --out results/liquidity_rotation
 	$(BIN)/flowbt thesis
 
-test: install
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: bench-data bench-engine
 

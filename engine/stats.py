@@ -33,9 +33,7 @@ PERF_FIELDS = (
 
 
 @njit(cache=True)
-def add_return(
-    s1: float, s2: float, s_down: float, r: float
-) -> tuple[float, float, float]:
+def add_return(s1: float, s2: float, s_down: float, r: float) -> tuple[float, float, float]:
     """Running sums of returns, squared returns and squared negative returns."""
     rr = r * r
     return s1 + r, s2 + rr, s_down + (rr if r < 0.0 else 0.0)

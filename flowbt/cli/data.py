@@ -46,9 +46,6 @@ def data_list(
         )
 
 
-
-
-
 @data_app.command("show")
 def data_show(
     name: Annotated[

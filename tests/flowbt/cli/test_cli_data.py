@@ -63,7 +63,9 @@ def test_user_mistakes_are_one_line(capsys, args, needle):
 
 def test_console_script_exits_non_zero_without_traceback():
     proc = subprocess.run(
-        [sys.executable, "-m", "flowbt.cli.main", "data", "show", "NOPE"], capture_output=True, text=True
+        [sys.executable, "-m", "flowbt.cli.main", "data", "show", "NOPE"],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("flowbt: error: unknown bundled name")
