@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -59,7 +60,8 @@ def load_online(
             frame = update(name, source, interval, cache=cache, exchange=exchange)
         else:
             frame = cache.read(name, source, interval, exchange=ex)
-        entry = cache.entry(name, source, interval, exchange=ex)
+        # read/update above raise when nothing is cached, so the entry exists
+        entry = cast(CacheEntry, cache.entry(name, source, interval, exchange=ex))
         info[name] = _info(entry, frame)
         if source == "fred":
             series = frame[["value"]].copy()
@@ -93,7 +95,7 @@ def update_many(
         frame = update(
             symbol, source, interval, start, cache=cache, exchange=exchange, repair=repair
         )
-        entry = cache.entry(symbol, source, interval, exchange=ex)
+        entry = cast(CacheEntry, cache.entry(symbol, source, interval, exchange=ex))
         yield (
             f"{symbol}: {len(frame)} rows {frame.index[0].date()}..{frame.index[-1].date()} "
             f"cached at {entry.path} (fetched {entry.fetched_at})"

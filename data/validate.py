@@ -101,6 +101,7 @@ def check_prices(
     lines = np.arange(len(frame)) + first_row  # file line of each row, kept through repairs
     nan = np.isnan(ohlc)
     empty_rows = nan.all(axis=1)
+    pos: np.ndarray | int  # the empty rows' positions here, one bad row's position below
     if empty_rows.any():
         pos = np.flatnonzero(empty_rows)
         runs = np.split(pos, np.flatnonzero(np.diff(pos) != 1) + 1)

@@ -39,7 +39,7 @@ class BacktestConfig(BaseModel):
 def resolve_calendar(config: BacktestConfig, bars: Bars | pd.DatetimeIndex) -> tuple[str, int]:
     """The run's calendar (given, or inferred from the bars) and its periods per year."""
     if config.calendar:
-        cal = config.calendar
+        cal: str = config.calendar
     elif isinstance(bars, pd.DatetimeIndex):
         cal = calendar_kind(infer_calendar(bars))
     else:

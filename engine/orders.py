@@ -97,7 +97,7 @@ class OrderBook:
         def nan(x: float | None) -> float:
             return np.nan if x is None else float(x)
 
-        new = {
+        new: dict[str, list[int] | list[float]] = {
             "col": [index[o.symbol] for _, o in orders],
             "kind": [int(o.type) for _, o in orders],
             "units": [nan(o.units) for _, o in orders],

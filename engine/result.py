@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from engine.bars import Bars
-from engine.config import BacktestConfig
+from engine.config import BacktestConfig, resolve_calendar
 from engine.enums import fill_dt
 from engine.manifest import build_manifest
 from engine.stats import performance
@@ -112,7 +112,9 @@ class Result:
 
     def stats(self) -> dict[str, Any]:
         """flowbt's headline metrics; annualised on ``periods_per_year`` per period."""
-        perf = performance(self.period_equity().to_numpy(), self.init_cash, self.periods_per_year)
+        perf: dict[str, Any] = performance(
+            self.period_equity().to_numpy(), self.init_cash, self.periods_per_year
+        )
         trades = self.trades
         closed = trades[trades["status"] == "closed"]
         in_market = (self.positions.abs() > 0).any(axis=1)
@@ -232,18 +234,16 @@ def _close_trade(cur: dict[str, Any], date: Any, bar: int, status: str) -> dict[
 def assemble_result(
     bars: Bars,
     config: BacktestConfig,
-    equity: np.ndarray,
-    cash: np.ndarray,
-    pos: np.ndarray,
-    records: np.ndarray,
+    outputs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     *,
-    calendar: str,
-    ppy: int,
     mode: str,
     strategy: Strategy | None,
     params: Mapping[str, Any] | None = None,
 ) -> Result:
-    """The `Result` of a simulator's per-bar outputs (both simulators end here)."""
+    """The `Result` of a simulator's per-bar ``outputs`` (equity, cash, positions, fill
+    records); both simulators end here."""
+    equity, cash, pos, records = outputs
+    calendar, ppy = resolve_calendar(config, bars)
     symbols = list(bars.symbols)
     describe = strategy.describe() if strategy is not None else {"strategy": "weights"}
     if params:

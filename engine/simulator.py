@@ -34,8 +34,8 @@ class _Context:
         self.bar = bar
         self.timestamp = bars.index[bar]
         self.cash = cash
-        self.positions = {s: float(pos[k]) for k, s in enumerate(bars.symbols)}
-        self.prices = {s: float(prices[k]) for k, s in enumerate(bars.symbols)}
+        self.positions: Mapping[str, float] = {s: float(pos[k]) for k, s in enumerate(bars.symbols)}
+        self.prices: Mapping[str, float] = {s: float(prices[k]) for k, s in enumerate(bars.symbols)}
         self.equity = cash + sum(q * self.prices[s] for s, q in self.positions.items() if q != 0.0)
         self.placed: list[Order] = []
         self.cancelled: list[str] = []
@@ -193,7 +193,7 @@ def run_event(
             weights = np.full((bars.n_bars, bars.n_assets), np.nan)
         else:
             weights = strategy_weights(strategy, bars)
-    calendar, ppy = resolve_calendar(config, bars)
+    _, ppy = resolve_calendar(config, bars)
     plan, grid = plan_run(weights, bars, config)
     ev = strategy.event_bars(market_view(bars)) if strategy is not None else None
     equity, cash, pos, records = simulate_plan(
@@ -206,16 +206,7 @@ def run_event(
         event_bars=ev,
         grid=grid,
     )
+    outputs = (equity, cash, pos, records)
     return assemble_result(
-        bars,
-        config,
-        equity,
-        cash,
-        pos,
-        records,
-        calendar=calendar,
-        ppy=ppy,
-        mode="event",
-        strategy=strategy,
-        params=params_for_manifest,
+        bars, config, outputs, mode="event", strategy=strategy, params=params_for_manifest
     )

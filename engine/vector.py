@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from engine.bars import Bars
-from engine.config import BacktestConfig, resolve_calendar
+from engine.config import BacktestConfig
 from engine.enums import TARGET_ORDER_ID, fill_dt
 from engine.plan import ExecutionPlan, market_view, plan_run, strategy_weights
 from engine.result import Result, assemble_result
@@ -111,7 +111,6 @@ def run_vector(
         if strategy is None:
             raise ValueError("give a strategy or weights")
         weights = strategy_weights(strategy, bars)
-    calendar, ppy = resolve_calendar(config, bars)
     plan, grid = plan_run(weights, bars, config)
     pf = vbt_portfolio(plan, bars if grid is None else grid.bars, config)
     rec = pf.orders.values
@@ -128,16 +127,7 @@ def run_vector(
     pos = np.asarray(pf.assets(), dtype=np.float64).reshape(-1, bars.n_assets)
     if grid is not None:  # read back at the bar rows' closes (see engine.instants)
         equity, cash, pos, records = grid.read_back(equity, cash, pos, records)
+    outputs = (equity, cash, pos, records)
     return assemble_result(
-        bars,
-        config,
-        equity,
-        cash,
-        pos,
-        records,
-        calendar=calendar,
-        ppy=ppy,
-        mode="vector",
-        strategy=strategy,
-        params=params_for_manifest,
+        bars, config, outputs, mode="vector", strategy=strategy, params=params_for_manifest
     )

@@ -599,6 +599,7 @@ def detect_swings(
         better = np.abs(move) > np.abs(best)
         best = np.where(better, move, best)
         best_lag = np.where(better, lag, best_lag)
+    last: int | np.intp
     events, last = [], -(days + 1)
     for i in np.flatnonzero(np.abs(best) >= points - 1e-9):
         if i - last > days:

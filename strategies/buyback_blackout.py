@@ -31,6 +31,7 @@ class BuybackBlackoutParams(StrategyParams):
 class BuybackBlackout(Strategy):
     name = "buyback_blackout"
     Params = BuybackBlackoutParams
+    params: BuybackBlackoutParams  # the validated instance Strategy.__init__ stores
     default_symbols = ("SPY",)
 
     def signal_requests(self) -> Mapping[str, SignalRequest]:

@@ -30,6 +30,7 @@ class CtaTrendParams(StrategyParams):
 class CtaTrend(Strategy):
     name = "cta_trend"
     Params = CtaTrendParams
+    params: CtaTrendParams  # the validated instance Strategy.__init__ stores
     default_symbols = ("SPY",)
 
     def signal_requests(self) -> Mapping[str, SignalRequest]:

@@ -42,6 +42,7 @@ class LiquidityRotationParams(StrategyParams):
 class LiquidityRotation(Strategy):
     name = "liquidity_rotation"
     Params = LiquidityRotationParams
+    params: LiquidityRotationParams  # the validated instance Strategy.__init__ stores
     default_symbols = (CRYPTO, "MU", "WDC", "STX")  # SNDK (listed 2025-02): pass --symbols
 
     def signal_requests(self) -> Mapping[str, SignalRequest]:

@@ -29,6 +29,7 @@ class SmaCrossParams(StrategyParams):
 class SmaCross(Strategy):
     name = "sma_cross"
     Params = SmaCrossParams
+    params: SmaCrossParams  # the validated instance Strategy.__init__ stores
 
     def target_weights(self, view: MarketView) -> pd.DataFrame:
         close = view.close if self.symbols is None else view.close[self.symbols]

@@ -48,3 +48,20 @@ def random_bars(seed: int, n: int, n_assets: int, closed_frac: float = 0.0) -> B
             df = df[keep]
         frames[f"A{k}"] = df
     return bars_from_frames(frames)
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """Run the ``flowbt`` CLI in-process: (exit code, stdout, stderr)."""
+    from flowbt.cli.main import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_user_error(code: int, out: str, err: str, needle: str) -> None:
+    """A user mistake: exit 2, one line ``flowbt: error: ...`` naming ``needle``, no traceback."""
+    assert code == 2
+    assert needle in err
+    assert err.startswith("flowbt: error: ") and err.count("\n") == 1
+    assert "Traceback" not in out + err

@@ -30,3 +30,10 @@ def shared_data() -> Path:
     if not SHARED.exists():
         pytest.skip("shared/data is not beside this clone")
     return SHARED
+
+
+@pytest.fixture
+def bundled(monkeypatch: pytest.MonkeyPatch, bundle: data.MarketData) -> data.MarketData:
+    """The CLI loads the session's bundle instead of reading it again."""
+    monkeypatch.setattr(data, "load", lambda *a, **k: bundle)
+    return bundle

@@ -28,7 +28,13 @@ def get_fetcher(source: str, *, exchange: str = "binance") -> Callable[..., pd.D
 
         ex = make_exchange(exchange)  # fail early on an unknown exchange id
 
-        def fetch(symbol: str, *, interval: str, start=None, end=None) -> pd.DataFrame:
+        def fetch(
+            symbol: str,
+            *,
+            interval: str,
+            start: str | pd.Timestamp | None = None,
+            end: str | pd.Timestamp | None = None,
+        ) -> pd.DataFrame:
             return fetch_ccxt(symbol, interval=interval, start=start, end=end, exchange=ex)
 
         return fetch

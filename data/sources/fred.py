@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -153,7 +153,7 @@ def fetch_fred(
         except ImportError:
             use_api = False
     if use_api:
-        frame = _get_api(series, start_ts, key)
+        frame = _get_api(series, start_ts, cast(str, key))  # use_api implies a key
     else:
         frame = parse_fred_csv(_get_csv(series, start_ts, session, timeout), series=series)
     if start_ts is not None:

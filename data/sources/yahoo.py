@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -47,7 +48,7 @@ _hide_lock = threading.Lock()
 
 
 @contextmanager
-def _raise_yfinance_errors():
+def _raise_yfinance_errors() -> Iterator[None]:
     """yfinance logs and returns an empty frame by default; flowbt wants the reason."""
     import yfinance as yf
 

@@ -8,7 +8,7 @@ atomically.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -71,7 +71,8 @@ def data_show(
             raise DataError(
                 f"unknown bundled name {name!r}", symbol=name, hint="run `flowbt data list`"
             )
-        kwargs = {"symbols": [], "macro": [], "events": []}
+        # keyword arguments of data.load, one list filled below
+        kwargs: dict[str, Any] = {"symbols": [], "macro": [], "events": []}
         kwargs[{"price": "symbols", "macro": "macro", "event": "events"}[entry_kind]] = [name]
         md = data.load(source="bundled", start=start, end=end, **kwargs)
     else:

@@ -7,6 +7,7 @@ Every user mistake becomes one line ``flowbt: error: <what> (<where>); fix: <how
 from __future__ import annotations
 
 import sys
+from typing import cast
 
 import pandas as pd
 from pydantic import ValidationError
@@ -32,7 +33,9 @@ def table(frame: pd.DataFrame, title: str | None = None) -> Table:
 def cell(value: object) -> str:
     """Numbers to the cent (or 6 significant digits when small), dates without 00:00."""
     if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat()
+        return cast(
+            str, value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat()
+        )
     if isinstance(value, float):
         if pd.isna(value):
             return ""

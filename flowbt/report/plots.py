@@ -195,6 +195,17 @@ def _liquidity_top(
     return top, twin, bottom
 
 
+def _liquidity_bottom(
+    bottom: Axes, data: pd.DataFrame, lines: list[tuple[str, str]], ylabel: str
+) -> None:
+    """The lower panel of a liquidity plot: each (column, label) in USD bn."""
+    for col, label in lines:
+        if col in data:
+            bottom.plot(data.index, data[col].to_numpy() / BN, lw=0.9, label=label)
+    bottom.set_ylabel(ylabel)
+    bottom.legend(loc="upper left", fontsize=8)
+
+
 def plot_net_liquidity(
     fig: Figure, frame: pd.DataFrame, md: MarketData, params: dict[str, Any], window: Window
 ) -> str:
@@ -204,11 +215,8 @@ def plot_net_liquidity(
         data = frame.set_index(pd.DatetimeIndex(frame["known_at"]).normalize())
     data = _cut(data, window)
     top, twin, bottom = _liquidity_top(fig, data["net_liquidity"], md, window)
-    for col, label in (("walcl", "Fed balance sheet"), ("tga", "TGA"), ("rrp", "reverse repo")):
-        if col in data:
-            bottom.plot(data.index, data[col].to_numpy() / BN, lw=0.9, label=label)
-    bottom.set_ylabel("USD bn")
-    bottom.legend(loc="upper left", fontsize=8)
+    parts = [("walcl", "Fed balance sheet"), ("tga", "TGA"), ("rrp", "reverse repo")]
+    _liquidity_bottom(bottom, data, parts, "USD bn")
     _legend(top, twin)
     return "Net liquidity (WALCL - TGA - RRP) against BTC-USD, as published"
 
@@ -223,11 +231,8 @@ def plot_liquidity_drain(
     longest = changes[-1] if changes else None
     if longest:
         _shade(top, data.index, data[longest].to_numpy() < 0, "tab:red", f"drain ({longest} < 0)")
-    for col in changes:
-        bottom.plot(data.index, data[col].to_numpy() / BN, lw=0.9, label=col)
     bottom.axhline(0, color="grey", lw=0.6)
-    bottom.set_ylabel("change (USD bn)")
-    bottom.legend(loc="upper left", fontsize=8)
+    _liquidity_bottom(bottom, data, [(c, c) for c in changes], "change (USD bn)")
     _legend(top, twin)
     return "Liquidity drain against BTC-USD (shaded: net liquidity falling over 13 weeks)"
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,9 @@ def forward_returns(close: pd.Series, horizon: int) -> pd.Series:
     return pd.Series(out, index=close.index, name=f"fwd_{horizon}")
 
 
-def event_bars(bar_closes: pd.DatetimeIndex, known_at: Sequence | pd.DatetimeIndex) -> np.ndarray:
+def event_bars(
+    bar_closes: pd.DatetimeIndex, known_at: Sequence[pd.Timestamp] | pd.DatetimeIndex
+) -> np.ndarray:
     """Position of the first bar whose close is at or after each event's ``known_at``.
 
     ``bar_closes`` are the UTC close instants of the bars (sorted). Events known after the
@@ -65,7 +68,7 @@ class OLSResult:
 
     @property
     def t(self) -> np.ndarray:
-        return self.coef / self.se
+        return cast(np.ndarray, self.coef / self.se)  # numpy types ndarray / ndarray as Any
 
 
 def newey_west_meat(scores: np.ndarray, positions: np.ndarray, lags: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""``flowbt thesis``: a small event study per thesis on the bundled data.
+"""Thesis event studies on the bundled data: one small study per thesis.
 
 Each study pairs a point-in-time signal with **forward** returns: a value known at an
 instant is matched with the return from the close of the first bar whose close is at or
@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -162,7 +162,7 @@ def buyback_study(
 def _week_number(index: pd.DatetimeIndex) -> np.ndarray:
     """Monday-based week number of each bar date (1970-01-05, a Monday, is week 0)."""
     days = index.tz_localize(None).values.astype("datetime64[D]").astype(np.int64)
-    return (days - 4) // 7
+    return cast(np.ndarray, (days - 4) // 7)
 
 
 def weekly_liquidity_frame(md: MarketData, symbol: str, weeks: int) -> pd.DataFrame:

@@ -5,18 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from bt_helpers import run_cli as run
 
 from engine.config import BacktestConfig
 from engine.costs import CostModel
 from engine.market import run_market
-from flowbt.cli.main import main
 from strategies.registry import get_strategy
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_backtest_writes_results_and_tearsheet(tmp_path, capsys, bundle):

@@ -6,14 +6,8 @@ import subprocess
 import sys
 
 import pytest
-
-from flowbt.cli.main import main
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+from bt_helpers import assert_user_error
+from bt_helpers import run_cli as run
 
 
 def test_data_list_shows_bundle_and_quirks(capsys):
@@ -54,11 +48,7 @@ def test_data_show_macro_says_its_lag(capsys):
     ],
 )
 def test_user_mistakes_are_one_line(capsys, args, needle):
-    code, out, err = run(capsys, *args)
-    assert code == 2
-    assert needle in err
-    assert err.startswith("flowbt: error: ") and err.count("\n") == 1
-    assert "Traceback" not in out + err
+    assert_user_error(*run(capsys, *args), needle)
 
 
 def test_console_script_exits_non_zero_without_traceback():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
+from bt_helpers import assert_user_error
+from bt_helpers import run_cli as run
 
-import data
-from flowbt.cli.main import main
 from flowbt.cli.signals import parse_signal_params
 from signals.registry import get_signal, list_signals
 
@@ -15,17 +15,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HAS_FED = importlib.util.find_spec("signals.fed") is not None
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture(autouse=True)
-def bundled(monkeypatch, bundle):
-    """The CLI loads the session's bundle instead of reading it again."""
-    monkeypatch.setattr(data, "load", lambda *a, **k: bundle)
-    return bundle
+pytestmark = pytest.mark.usefixtures("bundled")
 
 
 def test_list_shows_every_registered_signal(capsys):
@@ -148,11 +138,7 @@ def test_plot_svg_and_overwrite_of_the_named_file(capsys, tmp_path):
     ],
 )
 def test_user_mistakes_are_one_line(capsys, args, needle):
-    code, out, err = run(capsys, *args)
-    assert code == 2
-    assert needle in err
-    assert err.startswith("flowbt: error: ") and err.count("\n") == 1
-    assert "Traceback" not in out + err
+    assert_user_error(*run(capsys, *args), needle)
 
 
 def test_plot_into_a_folder_is_refused(capsys, tmp_path):

@@ -11,6 +11,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from bt_helpers import assert_user_error
+from bt_helpers import run_cli as run
 
 import data
 from data.market import MarketData, SeriesInfo
@@ -19,19 +21,6 @@ from flowbt.research.event_study import mean_difference, slope_per_sd
 from flowbt.research.thesis import StudyResult, causal_swings, run_theses, vix_study
 
 HAS_FED = importlib.util.find_spec("signals.fed") is not None
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def bundled(monkeypatch, bundle):
-    """The CLI loads the session's bundle instead of reading it again."""
-    monkeypatch.setattr(data, "load", lambda *a, **k: bundle)
-    return bundle
 
 
 @pytest.fixture(scope="module")
@@ -250,11 +239,7 @@ def test_reading_is_honest_about_sign_and_size():
     ],
 )
 def test_thesis_user_mistakes_are_one_line(capsys, bundled, args, needle):
-    code, out, err = run(capsys, *args)
-    assert code == 2
-    assert needle in err
-    assert err.startswith("flowbt: error: ") and err.count("\n") == 1
-    assert "Traceback" not in out + err
+    assert_user_error(*run(capsys, *args), needle)
 
 
 def test_run_theses_rejects_a_bad_horizon(bundle):
