@@ -44,7 +44,6 @@ from engine.plan import build_plan, strategy_weights  # noqa: E402
 from engine.simulator import run_event, simulate_plan  # noqa: E402
 from engine.vector import run_vector  # noqa: E402
 from flowbt.optimize.sweep import sweep_sma_cross  # noqa: E402
-from flowbt.optimize.vector_sweep import sweep_vector  # noqa: E402
 from strategies.registry import get_strategy  # noqa: E402
 
 FEES = 0.001
@@ -265,17 +264,6 @@ def main() -> None:
         sweep_work,
         per * n_combo,
         per * n_combo,
-        n_combo * 10_000,
-        "bar_backtests_per_s",
-    )
-
-    grid = [{"fast": f, "slow": sl} for f, sl in combos]
-    first, warm = timed(lambda: sweep_vector("sma_cross", small_bars, grid, cfg), 1)
-    add(
-        "flowbt vectorbt path, batched sweep (256 cols/chunk)",
-        sweep_work,
-        first,
-        warm,
         n_combo * 10_000,
         "bar_backtests_per_s",
     )

@@ -44,16 +44,36 @@ class FillStatus(IntEnum):
     REJECTED = 2
 
 
-# one fill: the bar it traded at, the asset column, signed units, the fill price, the
-# fee and the explicit order's id (-1 for a target-weight rebalance)
-fill_dt = np.dtype(
+class OrderOutcome(IntEnum):
+    """What an order record says happened: filled in full, filled in part (cut), or not."""
+
+    FILLED = 0
+    CUT = 1
+    REJECTED = 2
+
+
+class OrderReason(IntEnum):
+    """Why an order was cut or rejected (NONE for a full fill)."""
+
+    NONE = 0
+    CASH = 1  # a buy needed more cash than the account held
+    FEES = 2  # a sale's proceeds could not cover its fees
+
+
+# one order: the bar it traded (or tried to) at, the asset column, the signed units
+# filled (0 when rejected) and requested, the fill price (NaN when rejected), the fee,
+# the explicit order's id (-1 for a target-weight order), outcome and reason codes
+order_dt = np.dtype(
     [
         ("bar", np.int64),
         ("col", np.int64),
         ("size", np.float64),
+        ("requested", np.float64),
         ("price", np.float64),
         ("fees", np.float64),
         ("order_id", np.int64),
+        ("outcome", np.int64),
+        ("reason", np.int64),
     ],
     align=True,
 )
@@ -79,7 +99,8 @@ class MarketArrays(NamedTuple):
 
 
 class TargetArrays(NamedTuple):
-    """Target weights sent, in bar order: ``weight[k]`` of column ``col[k]`` at ``bar[k]``."""
+    """Target-weight decisions in bar order: from bar ``bar[k]`` on, column ``col[k]``
+    pursues ``weight[k]`` (until a later decision for that column)."""
 
     bar: np.ndarray
     col: np.ndarray
@@ -112,20 +133,33 @@ class BookArrays(NamedTuple):
     ref: np.ndarray
 
 
+class StandingTargets(NamedTuple):
+    """The target each asset is pursuing (``engine.nb.standing``), per asset, mutated in
+    place: ``weight`` (the last decision, NaN = none yet), ``pending`` (True until the
+    target is reached) and ``fail_cash`` (cash when an attempt last failed for lack of
+    it, -inf = none: the next attempt waits until there is more cash)."""
+
+    weight: np.ndarray
+    pending: np.ndarray
+    fail_cash: np.ndarray
+
+
 class LoopState(NamedTuple):
     """The portfolio between calls, mutated in place: ``cash`` (1 element), ``pos`` and
-    ``last_val`` per asset, ``target_next`` (index of the first target not yet sent) and
-    ``n_records`` (fills written so far), both 1 element."""
+    ``last_val`` per asset, ``target_next`` (index of the first decision not yet read)
+    and ``n_records`` (order records written so far), both 1 element, and the
+    standing targets."""
 
     cash: np.ndarray
     pos: np.ndarray
     last_val: np.ndarray
     target_next: np.ndarray
     n_records: np.ndarray
+    standing: StandingTargets
 
 
 class LoopOutput(NamedTuple):
-    """Per bar: ``equity``, ``cash``, ``pos`` (n, m); ``records`` the fills (``fill_dt``)."""
+    """Per bar: ``equity``, ``cash``, ``pos`` (n, m); ``records`` the orders (``order_dt``)."""
 
     equity: np.ndarray
     cash: np.ndarray

@@ -1,10 +1,19 @@
-"""A backtest's outcome: equity, positions, fills, round-trip trades, stats, manifest.
+"""A backtest's outcome: equity, positions, orders, round-trip trades, stats, manifest.
 
 Equity is marked at each bar's close (last known close for closed markets) in the
-quote currency. ``orders`` are fills (size signed: + buy, - sell). ``trades`` are
-round trips per asset: a trade opens when the position leaves zero and closes
-when it returns to zero (a flip closes one and opens the other); a trade still
-open at the end is marked at the last close with status "open".
+quote currency. ``orders`` are every order the run sent, with its status
+(``filled``, ``cut`` = filled in part, ``rejected``) and the reason (``cash``,
+``fees``); ``fills`` are the ones that traded (size signed: + buy, - sell).
+``trades`` are round trips per asset: a trade opens when the position leaves zero
+and closes when it returns to zero (a flip closes one and opens the other); a trade
+still open at the end is marked at the last close with status "open".
+
+``target_weights`` are the weights the strategy asked for at each bar's close (its
+standing targets: a NaN "no decision" keeps the previous one; scaled to
+``max_leverage``), ``weights`` what the portfolio held at each bar's close. A
+target decided at bar ``t`` is in force from bar ``t + 1`` with next-open fills
+(``t`` with close fills); ``off_target`` compares the invested share sum|w| held
+with the one in force.
 """
 
 from __future__ import annotations
@@ -18,14 +27,30 @@ import pandas as pd
 
 from engine.bars import Bars
 from engine.config import BacktestConfig, resolve_calendar
-from engine.enums import fill_dt
+from engine.enums import OrderOutcome, OrderReason, order_dt
 from engine.manifest import build_manifest
 from engine.stats import performance
+from engine.targets import cap_leverage
 
 if TYPE_CHECKING:
     from strategies.base import Strategy
 
-ORDER_COLUMNS = ["date", "bar", "symbol", "size", "price", "fees", "side", "order_id"]
+ORDER_COLUMNS = [
+    "date",
+    "bar",
+    "symbol",
+    "size",
+    "price",
+    "fees",
+    "side",
+    "order_id",
+    "requested",
+    "status",
+    "reason",
+]
+OUTCOMES = {int(o): o.name.lower() for o in OrderOutcome}
+REASONS = {int(r): ("" if r == OrderReason.NONE else r.name.lower()) for r in OrderReason}
+OFF_TARGET_GAP = 0.2  # invested share (sum |w|) held vs in force that counts as off target
 TRADE_COLUMNS = [
     "symbol",
     "direction",
@@ -48,13 +73,15 @@ class Result:
     equity: pd.Series
     cash: pd.Series
     positions: pd.DataFrame
-    order_records: np.ndarray  # fills as engine.enums.fill_dt records
+    order_records: np.ndarray  # engine.enums.order_dt records
     close: pd.DataFrame
     init_cash: float
     periods_per_year: int
     calendar: str
     mode: str
     manifest_factory: Callable[[], dict[str, Any]] | None = field(default=None, repr=False)
+    decisions: np.ndarray | None = field(default=None, repr=False)  # (n, m), NaN = none
+    fill_lag: int = 1  # bars from a decision to the bar it is in force (0: close fills)
     _orders: pd.DataFrame | None = field(default=None, repr=False)
     _trades: pd.DataFrame | None = field(default=None, repr=False)
     _manifest: dict[str, Any] | None = field(default=None, repr=False)
@@ -94,8 +121,47 @@ class Result:
         return held / self.equity
 
     @property
+    def target_weights(self) -> pd.DataFrame:
+        """The standing target of each asset at each bar's close (0 before the first)."""
+        cols = list(self.positions.columns)
+        if self.decisions is None:
+            return pd.DataFrame(np.nan, index=self.equity.index, columns=cols)
+        frame = pd.DataFrame(self.decisions, index=self.equity.index, columns=cols)
+        return frame.ffill().fillna(0.0)
+
+    @property
+    def weights(self) -> pd.DataFrame:
+        """What the portfolio held at each bar's close: units * last close / equity."""
+        held = (self.positions * self.close.ffill()).fillna(0.0)
+        return held.div(self.equity, axis=0)
+
+    @property
+    def off_target(self) -> pd.Series:
+        """|invested share held - invested share in force| at each bar's close."""
+        in_force = self.target_weights.abs().sum(axis=1).shift(self.fill_lag).fillna(0.0)
+        held = self.weights.abs().sum(axis=1)
+        return (held - in_force).abs().rename("off_target")
+
+    def off_target_days(self) -> tuple[int, int]:
+        """(days, longest run of consecutive days) with the invested share off its target
+        by more than ``OFF_TARGET_GAP`` at some bar of the day (UTC days)."""
+        if self.decisions is None or not len(self.equity):
+            return 0, 0
+        gap = self.off_target
+        index = pd.DatetimeIndex(gap.index)
+        days = index.tz_convert("UTC").normalize() if index.tz is not None else index.normalize()
+        daily = gap.groupby(days).max() > OFF_TARGET_GAP
+        if not daily.any():
+            return 0, 0
+        stamps = pd.DatetimeIndex(daily.index[daily.to_numpy()])
+        breaks = np.diff(stamps.asi8) > 86_400 * 10**9
+        runs = np.split(np.arange(len(stamps)), np.flatnonzero(breaks) + 1)
+        longest = max((stamps[r[-1]] - stamps[r[0]]).days + 1 for r in runs)
+        return int(daily.sum()), int(longest)
+
+    @property
     def orders(self) -> pd.DataFrame:
-        """Fills as a tidy frame (see `orders_frame`), built on first access."""
+        """Every order with its status and reason (see `orders_frame`), built on first use."""
         if self._orders is None:
             self._orders = orders_frame(
                 self.order_records,
@@ -105,9 +171,15 @@ class Result:
         return self._orders
 
     @property
+    def fills(self) -> pd.DataFrame:
+        """The orders that traded (filled in full or cut)."""
+        orders = self.orders
+        return orders[orders["size"] != 0.0]
+
+    @property
     def trades(self) -> pd.DataFrame:
         if self._trades is None:
-            self._trades = round_trips(self.orders, self.close)
+            self._trades = round_trips(self.fills, self.close)
         return self._trades
 
     def stats(self) -> dict[str, Any]:
@@ -118,13 +190,19 @@ class Result:
         trades = self.trades
         closed = trades[trades["status"] == "closed"]
         in_market = (self.positions.abs() > 0).any(axis=1)
+        fills, status = self.fills, self.orders["status"]
+        days_off, longest_off = self.off_target_days()
         perf.update(
             {
                 "n_trades": int(len(trades)),
                 "n_closed_trades": int(len(closed)),
-                "n_orders": int(len(self.orders)),
+                "n_orders": int(len(fills)),
+                "n_orders_cut": int((status == "cut").sum()),
+                "n_orders_rejected": int((status == "rejected").sum()),
+                "off_target_days": days_off,
+                "longest_off_target_days": longest_off,
                 "win_rate": float((closed["pnl"] > 0).mean()) if len(closed) else float("nan"),
-                "total_fees": float(self.orders["fees"].sum()) if len(self.orders) else 0.0,
+                "total_fees": float(fills["fees"].sum()) if len(fills) else 0.0,
                 "time_in_market": float(in_market.mean()) if len(in_market) else 0.0,
                 "periods_per_year": self.periods_per_year,
                 "calendar": self.calendar,
@@ -139,21 +217,30 @@ class Result:
 def orders_frame(
     records: np.ndarray, index: pd.DatetimeIndex, symbols: tuple[str, ...] | list[str]
 ) -> pd.DataFrame:
-    """Fill records (``engine.enums.fill_dt``) -> tidy DataFrame, in the order they filled."""
-    rec = np.asarray(records, dtype=fill_dt)
+    """Order records (``engine.enums.order_dt``) -> tidy DataFrame, in the order sent."""
+    rec = np.asarray(records, dtype=order_dt)
     bars = rec["bar"]
-    size = rec["size"]
+    requested = rec["requested"]
+    side = np.where(requested > 0, "buy", "sell").astype(object)
+
+    def labels(codes: np.ndarray, names: dict[int, str]) -> Any:
+        return pd.array(np.asarray([names[int(c)] for c in codes], dtype=object), dtype="str")
+
     return pd.DataFrame(
         {
             "date": index[bars],
             "bar": bars,
             "symbol": pd.array(np.asarray(symbols, dtype=object)[rec["col"]], dtype="str"),
-            "size": size,
+            "size": rec["size"],
             "price": rec["price"],
             "fees": rec["fees"],
-            "side": pd.array(np.where(size > 0, "buy", "sell").astype(object), dtype="str"),
+            "side": pd.array(side, dtype="str"),
             "order_id": rec["order_id"],
-        }
+            "requested": requested,
+            "status": labels(rec["outcome"], OUTCOMES),
+            "reason": labels(rec["reason"], REASONS),
+        },
+        columns=ORDER_COLUMNS,
     )
 
 
@@ -239,11 +326,15 @@ def assemble_result(
     mode: str,
     strategy: Strategy | None,
     params: Mapping[str, Any] | None = None,
+    weights: np.ndarray | None = None,
 ) -> Result:
-    """The `Result` of a simulator's per-bar ``outputs`` (equity, cash, positions, fill
-    records); both simulators end here."""
+    """The `Result` of a simulator's per-bar ``outputs`` (equity, cash, positions, order
+    records) and the strategy's ``weights`` (bar rows); both simulators end here."""
     equity, cash, pos, records = outputs
     calendar, ppy = resolve_calendar(config, bars)
+    decisions = None
+    if weights is not None and not np.isnan(weights).all():
+        decisions = cap_leverage(weights, config.max_leverage)
     symbols = list(bars.symbols)
     describe = strategy.describe() if strategy is not None else {"strategy": "weights"}
     if params:
@@ -265,11 +356,13 @@ def assemble_result(
         equity=pd.Series(equity, index=bars.index, name="equity", copy=False),
         cash=pd.Series(cash, index=bars.index, name="cash", copy=False),
         positions=pd.DataFrame(pos, index=bars.index, columns=symbols, copy=False),
-        order_records=np.asarray(records, dtype=fill_dt),
+        order_records=np.asarray(records, dtype=order_dt),
         close=bars.frame("close"),
         init_cash=config.init_cash,
         periods_per_year=ppy,
         calendar=calendar,
         mode=mode,
         manifest_factory=manifest,
+        decisions=decisions,
+        fill_lag=1 if config.fill == "next_open" else 0,
     )

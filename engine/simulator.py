@@ -16,7 +16,15 @@ import numpy as np
 
 from engine.bars import Bars
 from engine.config import BacktestConfig, resolve_calendar
-from engine.enums import CostParams, LoopOutput, LoopState, MarketArrays, TargetArrays, fill_dt
+from engine.enums import (
+    CostParams,
+    LoopOutput,
+    LoopState,
+    MarketArrays,
+    StandingTargets,
+    TargetArrays,
+    order_dt,
+)
 from engine.instants import Grid
 from engine.nb.loop import run_bars
 from engine.orders import Order, OrderBook
@@ -142,13 +150,19 @@ def _run_loop(
         last_val=np.full(m, np.nan),
         target_next=np.zeros(1, dtype=np.int64),
         n_records=np.zeros(1, dtype=np.int64),
+        standing=StandingTargets(
+            weight=np.full(m, np.nan),
+            pending=np.zeros(m, dtype=np.bool_),
+            fail_cash=np.full(m, -np.inf),
+        ),
     )
-    # one record buffer: every target and every booked order fills at most once
+    # room for one record per decision and booked order (most runs need no more; the
+    # loop stops before a bar that could overflow it and the buffer grows)
     out = LoopOutput(
         equity=np.empty(n),
         cash=np.empty(n),
         pos=np.empty((n, m)),
-        records=np.empty(len(plan.targets) + len(book), dtype=fill_dt),
+        records=np.empty(len(plan.targets) + len(book) + 2 * m, dtype=order_dt),
     )
     borrow_close = bars.close if borrow > 0.0 else None
 
@@ -156,7 +170,11 @@ def _run_loop(
     bounds = [b + 1 for b in stops if b + 1 < n] + [n]
     start = 0
     for k, stop in enumerate(bounds):
-        run_bars(start, stop, market, targets, costs, book.arrays, state, out, borrow_close)
+        at = start
+        while at < stop:  # a run stops early only to grow its record buffer
+            at = run_bars(at, stop, market, targets, costs, book.arrays, state, out, borrow_close)
+            if at < stop:
+                out = out._replace(records=_grown(out.records, 2 * m + len(book)))
         if strategy is not None and k < len(stops) and stop == stops[k] + 1:
             row = stops[k]
             ctx_bars, bar = (bars, row) if context is None else (context[0], context[1][row])
@@ -167,11 +185,16 @@ def _run_loop(
             booked = len(book)
             book.add([(stop, o) for o in ctx.placed], bars.symbols)
             if len(book) > booked:
-                grown = np.empty(len(out.records) + len(book) - booked, dtype=fill_dt)
-                grown[: len(out.records)] = out.records
-                out = out._replace(records=grown)
+                out = out._replace(records=_grown(out.records, len(book) - booked))
         start = stop
     return out.equity, out.cash, out.pos, out.records[: state.n_records[0]]
+
+
+def _grown(records: np.ndarray, extra: int) -> np.ndarray:
+    """``records`` copied into a buffer with room for ``extra`` more (at least doubled)."""
+    grown = np.empty(len(records) + max(extra, len(records)), dtype=order_dt)
+    grown[: len(records)] = records
+    return grown
 
 
 def run_event(
@@ -208,5 +231,11 @@ def run_event(
     )
     outputs = (equity, cash, pos, records)
     return assemble_result(
-        bars, config, outputs, mode="event", strategy=strategy, params=params_for_manifest
+        bars,
+        config,
+        outputs,
+        mode="event",
+        strategy=strategy,
+        params=params_for_manifest,
+        weights=weights,
     )

@@ -1,11 +1,12 @@
-"""From a strategy's target weights to the orders each simulator executes.
+"""From a strategy's target weights to the decisions each simulator pursues.
 
 Point-in-time rule: ``weights[t]`` is decided from data up to bar ``t``'s close.
-With ``fill="next_open"`` (default) it is executed at the next bar where the
-asset trades, at its open; with ``fill="close"`` at bar ``t``'s own close.
-Both simulators receive the same targets from here (the event engine as a
-sparse list, vectorbt as the dense matrix), so the timing and rebalancing rules
-cannot drift apart between them.
+With ``fill="next_open"`` (default) it takes effect at bar ``t + 1`` and is traded
+at the asset's next open; with ``fill="close"`` at bar ``t``'s own close. A decision
+stands until the strategy changes it: it is pursued at the asset's tradable bars
+until reached (``engine.nb.standing``). Both simulators receive the same decisions
+from here (the event engine as a sparse list, vectorbt as the dense matrix), so the
+timing and rebalancing rules cannot drift apart between them.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ Rebalance = Literal["on_change", "every_bar"]
 
 @dataclass(frozen=True)
 class Targets:
-    """The orders a run sends: ``weight[k]`` of column ``col[k]`` at bar ``bar[k]``.
+    """The decisions of a run: from bar ``bar[k]`` on, column ``col[k]`` pursues
+    ``weight[k]``.
 
-    Sorted by bar, then column. A sparse list because most bars of most runs send
-    nothing; ``dense()`` gives the (n, m) matrix with NaN where nothing is sent.
+    Sorted by bar, then column. A sparse list because most bars of most runs decide
+    nothing; ``dense()`` gives the (n, m) matrix with NaN where nothing is decided.
     """
 
     bar: np.ndarray
@@ -50,13 +52,13 @@ def order_targets(
     rebalance: Rebalance = "on_change",
     max_leverage: float = np.inf,
 ) -> np.ndarray:
-    """Target weight to trade to at each fill bar, NaN where no order is sent.
+    """The decision taking effect at each bar, NaN where there is none.
 
-    ``on_change`` sends an asset's target only when it differs from the last one
-    sent (a target decided while the asset's market is closed waits for its next
-    open session); ``every_bar`` re-sends it on every tradable bar (rebalancing
-    drift). NaN weights mean "no decision" and send nothing. Rows whose gross
-    exposure exceeds ``max_leverage`` are scaled down first (``cap_leverage``).
+    ``on_change`` makes a decision only when an asset's weight differs from its last
+    decision (one decided while the asset's market is closed stands until it opens);
+    ``every_bar`` re-decides on every tradable bar (rebalancing drift). NaN weights
+    mean "no decision". Rows whose gross exposure exceeds ``max_leverage`` are
+    scaled down first (``cap_leverage``).
     """
     return target_list(weights, tradable, fill, rebalance, max_leverage).dense()
 

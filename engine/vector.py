@@ -1,28 +1,31 @@
-"""The vectorbt path: the same execution plan through ``vbt.Portfolio.from_orders``.
+"""The vectorbt path: the same execution plan through ``vbt.Portfolio.from_order_func``.
 
-Conventions match the event engine exactly: ``size_type="targetpercent"`` of the
-group value, ``cash_sharing=True`` with one group, ``call_seq="auto"`` (sells
-before buys), fill ``price`` = next open (or close), ``val_price`` = fill price
-of tradable assets and last close of closed ones, same fees/slippage, partial
-buys shrink to spend the cash exactly.
+vectorbt keeps the books; compiled callbacks (``engine.nb.vector``) decide from
+vectorbt's own state which standing target to order at each bar, with the rules the
+event loop uses (``engine.nb.standing``). Conventions match the event engine
+exactly: ``TargetPercent`` of the group value, ``cash_sharing=True`` with one group,
+sales before purchases (``sort_call_seq_nb``, as ``call_seq="auto"``), fill price =
+next open (or close), valuation price = fill price of tradable assets and last close
+of closed ones, same fees/slippage, partial buys shrink to spend the cash exactly,
+all orders of a bar sized from the value before its first fill (``update_value=False``).
 
 vectorbt quirks handled here (each pinned by a test in tests/engine/test_vector.py):
-- ``val_price`` defaults to the order price and is forward-filled only when NaN;
-  a closed market would then be valued at its last *fill* price, not its last
-  close, so we pass ``val_price`` explicitly.
-- targets of one row are all sized from the group value before the row's first
-  fill (``update_value=False``); the event engine does the same.
-- with whole units (``size_granularity=1``) a buy that cannot afford one unit is
-  recorded as a *filled order of size 0*; we drop such records (the event engine
-  never creates them). With ``fixed_fees > 0`` such a phantom fill would still
-  charge the fee, so whole units + fixed fees is rejected here as not expressible.
+- its valuation price defaults to the order price; a closed market would then be
+  valued at its last *fill* price, not its last close, so the callback sets it.
+- with whole units a buy that cannot afford one unit is a *filled order of size 0*;
+  it is recorded as rejected (the event engine rejects it). With ``fixed_fees > 0``
+  such a phantom fill would still charge the fee, so whole units + fixed fees is
+  refused here as not expressible.
 - vectorbt's settings default ``min_size=1e-8`` silently rejects fills below 1e-8
   units (``MinSizeNotReached``), e.g. all-in on a very high-priced asset; the event
-  engine has no minimum, so we pass ``min_size=0``.
+  engine has no minimum, so orders carry ``min_size=0``.
 - a tz-aware DatetimeIndex makes every ``wrap`` convert it to Python Timestamps
   (seconds per call on 1M bars); we hand vectorbt a RangeIndex and re-attach dates.
-- not expressible in from_orders: explicit limit/stop orders, event hooks,
-  borrow cost, drift thresholds; those raise ``ValueError`` (use mode="event").
+- ``from_order_func`` compiles its simulator with our callbacks in every new process
+  (numba cannot cache a function that takes functions): the first vector run of a
+  process costs a few seconds.
+- not expressible: explicit limit/stop orders, event hooks and borrow cost; those
+  raise ``ValueError`` (use mode="event").
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import pandas as pd
 
 from engine.bars import Bars
 from engine.config import BacktestConfig
-from engine.enums import TARGET_ORDER_ID, fill_dt
+from engine.enums import order_dt
 from engine.plan import ExecutionPlan, market_view, plan_run, strategy_weights
 from engine.result import Result, assemble_result
 from strategies.base import Strategy
@@ -45,55 +48,66 @@ def check_expressible(config: BacktestConfig, strategy: Strategy | None, bars: B
     """Raise ``ValueError`` naming the feature that only the event engine supports."""
     if config.borrow_rate > 0:
         raise ValueError("borrow cost is event-mode only (vectorbt has no borrow fee)")
-    if config.drift_threshold > 0:
-        raise ValueError("drift-threshold rebalancing is event-mode only")
     if not config.fractional and config.costs.fixed_fees > 0:
         raise ValueError("whole units with fixed fees are event-mode only (vectorbt quirk)")
     if strategy is not None and len(strategy.event_bars(market_view(bars))) > 0:
         raise ValueError(f"strategy {strategy.name!r} uses event hooks; run it in event mode")
 
 
-def vbt_portfolio(plan: ExecutionPlan, bars: Bars, config: BacktestConfig) -> Any:
-    """The ``vbt.Portfolio`` for a plan (exposed for tests and comparisons)."""
+def vbt_portfolio(
+    plan: ExecutionPlan, bars: Bars, config: BacktestConfig
+) -> tuple[Any, np.ndarray]:
+    """The ``vbt.Portfolio`` of a plan and its order records (``engine.enums.order_dt``)."""
     import vectorbt as vbt
 
-    cols = list(bars.symbols)
+    from engine.nb import vector as callbacks
+
+    n, m = bars.n_bars, bars.n_assets
     # positions are zero before an asset's first bar, so back-filling only fills
     # values that multiply zero units. A RangeIndex, because vectorbt converts a
     # tz-aware DatetimeIndex to an object array of Timestamps on every wrap (slow).
-    close = pd.DataFrame(plan.close_val, columns=cols).bfill()
-    return vbt.Portfolio.from_orders(
-        close=close,
-        size=plan.target,
-        cash_sharing=True,
-        group_by=True,
-        call_seq="auto",
-        **order_conventions(plan, config),
-    )
-
-
-def order_conventions(plan: ExecutionPlan, config: BacktestConfig) -> dict[str, Any]:
-    """`from_orders` arguments that reproduce the event engine's conventions.
-
-    Shared by the single run and the sweep so the parity-critical settings live in
-    one place: ``min_size=0`` (vectorbt's default 1e-8 silently drops tiny fills) and
-    an explicit ``val_price`` (its default values a closed market at the last fill).
-    """
-    return {
-        "size_type": "targetpercent",
-        "direction": "both",
-        "price": plan.fill_price,
-        "val_price": plan.val_price,
-        "fees": config.costs.fees,
-        "fixed_fees": config.costs.fixed_fees,
-        "slippage": config.costs.slippage if config.costs.is_flat else plan.slippage,
-        "min_size": 0.0,
-        "size_granularity": np.nan if config.fractional else 1.0,
-        "init_cash": config.init_cash,
-        "ffill_val_price": True,
-        "update_value": False,
-        "freq": "1D",
-    }
+    close = pd.DataFrame(plan.close_val, columns=list(bars.symbols)).bfill()
+    granularity = np.nan if config.fractional else 1.0
+    capacity = len(plan.targets) + 2 * m
+    while True:  # deterministic: a second run only when the first log ran out of room
+        weight, pending = np.full(m, np.nan), np.zeros(m, dtype=np.bool_)
+        fail_cash, size_out = np.full(m, -np.inf), np.full(m, np.nan)
+        records = np.empty(capacity, dtype=order_dt)
+        n_records = np.zeros(1, dtype=np.int64)
+        pf = vbt.Portfolio.from_order_func(
+            close,
+            callbacks.order,
+            plan.fill_price,
+            np.ascontiguousarray(np.broadcast_to(plan.slippage, (n, m))),
+            pending,
+            fail_cash,
+            config.costs.fees,
+            config.costs.fixed_fees,
+            granularity,
+            config.drift_threshold,
+            pre_segment_func_nb=callbacks.pre_segment,
+            pre_segment_args=(
+                plan.target,
+                plan.val_price,
+                np.ascontiguousarray(bars.tradable),
+                weight,
+                pending,
+                fail_cash,
+                size_out,
+                np.empty(m),
+            ),
+            post_order_func_nb=callbacks.post_order,
+            post_order_args=(weight, pending, fail_cash, granularity, records, n_records),
+            init_cash=config.init_cash,
+            cash_sharing=True,
+            group_by=True,
+            update_value=False,
+            ffill_val_price=True,
+            freq="1D",
+        )
+        if n_records[0] <= capacity:
+            return pf, records[: n_records[0]]
+        capacity = int(n_records[0])
 
 
 def run_vector(
@@ -112,16 +126,7 @@ def run_vector(
             raise ValueError("give a strategy or weights")
         weights = strategy_weights(strategy, bars)
     plan, grid = plan_run(weights, bars, config)
-    pf = vbt_portfolio(plan, bars if grid is None else grid.bars, config)
-    rec = pf.orders.values
-    rec = rec[rec["size"] != 0.0]  # quirk: zero-size "fills" with whole units
-    records = np.empty(len(rec), dtype=fill_dt)
-    records["bar"] = rec["idx"]
-    records["col"] = rec["col"]
-    records["size"] = np.where(rec["side"] == 0, 1.0, -1.0) * rec["size"]
-    records["price"] = rec["price"]
-    records["fees"] = rec["fees"]
-    records["order_id"] = TARGET_ORDER_ID
+    pf, records = vbt_portfolio(plan, bars if grid is None else grid.bars, config)
     equity = np.asarray(pf.value(), dtype=np.float64).reshape(-1)
     cash = np.asarray(pf.cash(), dtype=np.float64).reshape(-1)
     pos = np.asarray(pf.assets(), dtype=np.float64).reshape(-1, bars.n_assets)
@@ -129,5 +134,11 @@ def run_vector(
         equity, cash, pos, records = grid.read_back(equity, cash, pos, records)
     outputs = (equity, cash, pos, records)
     return assemble_result(
-        bars, config, outputs, mode="vector", strategy=strategy, params=params_for_manifest
+        bars,
+        config,
+        outputs,
+        mode="vector",
+        strategy=strategy,
+        params=params_for_manifest,
+        weights=weights,
     )

@@ -12,10 +12,12 @@ Per bar ``i`` (all prices in quote currency, units of the asset):
 2. explicit orders active at ``i`` on tradable assets are checked against the
    bar (market at the fill price, limit/stop/stop-limit/trailing stop against
    open/high/low, a gap through the trigger fills at the open);
-3. the targets sent at bar ``i`` (a sparse list in bar order) rebalance to
-   those weights of the portfolio value at the valuation prices, sells before
-   buys (orders sorted by value, as vectorbt's ``call_seq='auto'``); all
-   targets of a bar use the value from before the bar's first trade;
+3. target-weight decisions taking effect at bar ``i`` (a sparse list in bar order)
+   become the assets' standing targets; every pending standing target of an
+   asset that trades at ``i`` is ordered to its weight of the portfolio value at
+   the valuation prices, sells before buys (orders sorted by value, as
+   vectorbt's ``call_seq='auto'``), all from the value before the bar's first
+   trade; a target stays pending until reached (``engine.nb.standing``);
 4. short positions pay ``borrow`` (fraction of short notional per bar of the
    asset) at the asset's own close;
 5. equity = cash + sum(units * last known close).
@@ -37,7 +39,17 @@ from engine.enums import (
     OrderType,
     TargetArrays,
 )
-from engine.nb.fills import FILLED, is_close, trade_units
+from engine.nb.fills import FILLED, REJECTED, is_close, trade_units
+from engine.nb.standing import (
+    CASH,
+    FEES,
+    OUT_FILLED,
+    OUT_REJECTED,
+    decide,
+    may_attempt,
+    sale_pending,
+    settle,
+)
 
 # plain ints from the one source (engine.enums): compile-time constants here
 MARKET = int(OrderType.MARKET)
@@ -139,19 +151,25 @@ def _record(
     i: int,
     j: int,
     filled: float,
+    requested: float,
     price: float,
     fee: float,
     order_id: int,
+    outcome: int,
+    reason: int,
 ) -> None:
-    """Append one fill record (``engine.enums.fill_dt``)."""
+    """Append one order record (``engine.enums.order_dt``)."""
     k = n_records[0]
     rec = records[k]
     rec["bar"] = i
     rec["col"] = j
     rec["size"] = filled
+    rec["requested"] = requested
     rec["price"] = price
     rec["fees"] = fee
     rec["order_id"] = order_id
+    rec["outcome"] = outcome
+    rec["reason"] = reason
     n_records[0] = k + 1
 
 
@@ -166,13 +184,15 @@ def run_bars(
     state: LoopState,
     out: LoopOutput,
     borrow_close: np.ndarray | None,
-) -> None:
+) -> int:
     """Advance the portfolio over bars [start, stop); see the module docstring.
 
     The groups are described in ``engine.enums``. ``borrow_close`` (n, m) is the close
     where the asset's bar closes at this row (NaN elsewhere), or None when there is no
     borrow cost (the borrow step is then pruned at compile time). ``state`` and ``out``
-    are mutated in place, so a run may stop at an event bar and resume.
+    are mutated in place, so a run may stop at an event bar and resume. Returns the bar
+    it stopped before: ``stop``, or earlier when ``out.records`` could run out of room
+    in the next bar (the caller grows it and resumes there).
     """
     fill_price = market.fill_price
     val_price = market.val_price
@@ -204,6 +224,9 @@ def run_bars(
     last_val = state.last_val
     target_next = state.target_next
     n_records = state.n_records
+    standing = state.standing.weight
+    pending = state.standing.pending
+    fail_cash = state.standing.fail_cash
     equity_out = out.equity
     cash_out = out.cash
     pos_out = out.pos
@@ -211,20 +234,26 @@ def run_bars(
     m = pos.shape[0]
     order_val = np.empty(m)
     seq = np.empty(m, dtype=np.int64)
-    target = np.empty(m)  # this bar's target weights, NaN = no order
     n_targets = target_bar.shape[0]
     t = target_next[0]
     n_book = book_col.shape[0]
     first_pending = 0
+    n_pending = 0
+    for j in range(m):
+        if pending[j]:
+            n_pending += 1
     for i in range(start, stop):
+        while first_pending < n_book and book_status[first_pending] != PENDING:
+            first_pending += 1  # skip the settled prefix: O(open orders) per bar
+        if n_records[0] + m + n_book - first_pending > records.shape[0]:
+            target_next[0] = t
+            return i  # this bar could overflow the record buffer
         for j in range(m):
             v = val_price[i, j]
             if not np.isnan(v):
                 last_val[j] = v
 
         # explicit orders (placed by event hooks), in submission order
-        while first_pending < n_book and book_status[first_pending] != PENDING:
-            first_pending += 1  # skip the settled prefix: O(open orders) per bar
         for b in range(first_pending, n_book):
             if book_status[b] != PENDING or book_from[b] > i:
                 continue
@@ -274,34 +303,42 @@ def run_bars(
             if status == FILLED:
                 cash[0] = c1
                 pos[j] = p1
-                _record(records, n_records, i, j, filled, price, fee, b)
+                _record(records, n_records, i, j, filled, units, price, fee, b, OUT_FILLED, 0)
+            elif status == REJECTED:
+                why = CASH if units > 0.0 else FEES
+                _record(records, n_records, i, j, 0.0, units, np.nan, 0.0, b, OUT_REJECTED, why)
 
-        # target-weight rebalancing
-        if t < n_targets and target_bar[t] == i:
-            target[:] = np.nan
-            while t < n_targets and target_bar[t] == i:
-                target[target_col[t]] = target_weight[t]
-                t += 1
+        # standing targets: new decisions, then every pending target that can trade
+        while t < n_targets and target_bar[t] == i:
+            j = target_col[t]
+            if not pending[j]:
+                n_pending += 1
+            decide(standing, pending, fail_cash, j, target_weight[t])
+            t += 1
+        if n_pending > 0:
             value = cash[0]
             for j in range(m):
                 if pos[j] != 0.0:
                     value += pos[j] * last_val[j]
             for j in range(m):
                 seq[j] = j
-                order_val[j] = target[j] * value - pos[j] * last_val[j]
+                w = standing[j] if pending[j] and tradable[i, j] else np.nan
+                order_val[j] = w * value - pos[j] * last_val[j]
             _insert_argsort(order_val, seq)
             for q in range(m):
                 j = seq[q]
-                w = target[j]
-                if np.isnan(w) or not tradable[i, j]:
+                if not pending[j] or not tradable[i, j]:
                     continue
+                w = standing[j]
                 c0 = _snap(cash[0])
                 p0 = _snap(pos[j])
                 val = _snap(value)
                 vp = last_val[j]
-                if val <= 0.0 or np.isnan(vp):
+                if val <= 0.0 or np.isnan(vp) or not may_attempt(fail_cash[j], c0):
                     continue
                 if drift > 0.0 and abs(w - p0 * vp / val) <= drift:
+                    pending[j] = False  # within the drift band: reached
+                    n_pending -= 1
                     continue
                 units = w * val / vp - p0
                 c1, p1, filled, price, fee, status = trade_units(
@@ -310,7 +347,18 @@ def run_bars(
                 if status == FILLED:
                     cash[0] = c1
                     pos[j] = p1
-                    _record(records, n_records, i, j, filled, price, fee, TARGET_ORDER_ID)
+                coming = units > 0.0 and sale_pending(standing, pending, pos, last_val, val, j)
+                outcome, reason, still = settle(units, filled, status, granularity, coming)
+                if outcome >= 0:
+                    _record(
+                        records, n_records, i, j, filled, units, price, fee,
+                        TARGET_ORDER_ID, outcome, reason,
+                    )  # fmt: skip
+                if still:
+                    fail_cash[j] = _snap(cash[0])
+                else:
+                    pending[j] = False
+                    n_pending -= 1
 
         if borrow_close is not None:  # None (no borrow cost): pruned at compile time
             for j in range(m):
@@ -325,3 +373,4 @@ def run_bars(
         equity_out[i] = eq
         cash_out[i] = cash[0]
     target_next[0] = t
+    return stop

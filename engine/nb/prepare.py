@@ -1,7 +1,7 @@
 """Compiled preparation passes: the target list, the leverage check and the plan's prices.
 
 Arrays in, arrays out (``engine.targets`` and ``engine.plan`` wrap them). Point in
-time: row ``r`` of the weights is sent at bar ``r + lag`` (lag 1 = next open); the
+time: row ``r`` of the weights takes effect at bar ``r + lag`` (lag 1 = next open); the
 valuation price at a fill is never a later close.
 """
 
@@ -15,7 +15,9 @@ from numba import njit
 def order_targets_nb(
     weights: np.ndarray, tradable: np.ndarray, lag: int, every_bar: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Targets in bar order as (bar, column, weight); row ``r`` is sent at bar ``r + lag``."""
+    """Decisions in bar order as (bar, column, weight); row ``r`` takes effect at bar
+    ``r + lag``: when it changes the asset's weight, or (``every_bar``) at every bar the
+    asset trades, so drift is rebalanced."""
     n, m = weights.shape
     # room for every cell; pages never written are never touched, so this costs
     # nothing beyond the targets actually sent
@@ -26,12 +28,10 @@ def order_targets_nb(
     k = 0
     for i in range(lag, n):
         for j in range(m):
-            if not tradable[i, j]:
-                continue
             w = weights[i - lag, j]
             if np.isnan(w):
                 continue
-            if every_bar or w != sent[j]:
+            if w != sent[j] or (every_bar and tradable[i, j]):
                 bars[k] = i
                 cols[k] = j
                 values[k] = w

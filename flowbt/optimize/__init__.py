@@ -1,1 +1,1 @@
-"""Parameter sweeps: the compiled SMA-cross sweep and vectorbt column sweeps."""
+"""Parameter sweeps: the compiled SMA-cross sweep (the general optimiser is to come)."""

@@ -14,6 +14,7 @@ from engine.config import BacktestConfig
 from engine.costs import CostModel
 from engine.simulator import run_event
 from engine.targets import cap_leverage, order_targets, target_list
+from engine.vector import run_vector
 
 
 def two_calendars():
@@ -146,17 +147,31 @@ def test_order_targets_timing_rules():
     w = np.array([[0.0], [1.0], [1.0], [0.5], [0.5]])
     tradable = np.array([[True], [True], [False], [False], [True]])
     t = order_targets(w, tradable)
-    # 1.0 decided at bar 1 waits through closed bars 2-3; at bar 4 the latest decision
-    # (0.5, from bar 3) is what gets sent
-    assert np.isnan(t[:4, 0]).all() and t[4, 0] == 0.5
+    # decisions take effect at the next bar whether or not the market is open there
+    # (1.0 from bar 2, 0.5 from bar 4); the engine pursues the standing one when the
+    # asset trades (see test_a_target_decided_while_closed_trades_the_latest_decision)
+    assert np.isnan(t[[0, 1, 3], 0]).all() and t[2, 0] == 1.0 and t[4, 0] == 0.5
     t_close = order_targets(w, tradable, fill="close")
-    assert t_close[1, 0] == 1.0 and t_close[4, 0] == 0.5 and np.isnan(t_close[0, 0])
+    assert t_close[1, 0] == 1.0 and t_close[3, 0] == 0.5 and np.isnan(t_close[0, 0])
     flat = order_targets(np.zeros((3, 1)), np.ones((3, 1), bool))
     assert np.isnan(flat).all()  # never leaving flat sends nothing
     every = order_targets(np.full((3, 1), 0.2), np.ones((3, 1), bool), rebalance="every_bar")
     assert np.isnan(every[0, 0]) and (every[1:, 0] == 0.2).all()
     with pytest.raises(ValueError, match="fill must be"):
         order_targets(w, tradable, fill="tomorrow")
+
+
+def test_a_target_decided_while_closed_trades_the_latest_decision():
+    idx = pd.date_range("2024-01-01", periods=6, tz="UTC")
+    frame = pd.DataFrame({"open": 100.0, "high": 101.0, "low": 99.0, "close": 100.0}, index=idx)
+    tradable = pd.DataFrame({"X": [True, True, False, False, True, True]}, index=idx)
+    bars = bars_from_frames({"X": frame}, tradable=tradable)
+    w = np.array([[0.0], [1.0], [1.0], [0.5], [0.5], [0.5]])
+    for run in (run_event, run_vector):
+        res = run(None, bars, BacktestConfig(), weights=w)
+        fills = res.fills
+        assert fills["bar"].tolist() == [4]  # bars 2-3 closed: one order, at bar 4
+        assert fills["size"].iloc[0] == pytest.approx(0.5 * 100_000 / 100.0)
 
 
 def test_target_list_is_the_capped_dense_targets_in_bar_order():

@@ -63,7 +63,7 @@ def test_quirk_val_price_default_values_closed_market_at_last_fill_price():
     assert btc_ours == pytest.approx(0.4 * value_sunday_open / 12.5, rel=1e-12)
 
 
-def test_quirk_whole_units_zero_size_fill_is_dropped():
+def test_quirk_whole_units_zero_size_fill_is_a_rejection():
     idx = pd.date_range("2024-01-01", periods=4, freq="D", tz="UTC")
     df = pd.DataFrame({"open": 600.0, "high": 610.0, "low": 590.0, "close": 600.0}, index=idx)
     bars = bars_from_frames({"X": df})
@@ -71,13 +71,17 @@ def test_quirk_whole_units_zero_size_fill_is_dropped():
     cfg = BacktestConfig(
         init_cash=1_000.0, fractional=False, rebalance="every_bar", max_leverage=2.0
     )
-    # target 2.5 units: cash buys 1 at 600, leaving 400; every later bar asks for 1 more
-    # unit (floor of 1.5), cash shrinks it to 0.67 -> floor 0: vectorbt "fills" size 0
-    pf = vbt_portfolio(build_plan(w, bars, cfg), bars, cfg)
+    # target 2.5 units: cash buys 1 at 600 (cut from 2), leaving 400; every later bar
+    # asks for 1 more unit (floor of 1.5), cash shrinks it to 0.67 -> floor 0: vectorbt
+    # "fills" size 0, which both engines record as a rejected order
+    pf, _ = vbt_portfolio(build_plan(w, bars, cfg), bars, cfg)
     assert (pf.orders.values["size"] == 0).any()
     vec = run_vector(None, bars, cfg, weights=w)
     ev = run_event(None, bars, cfg, weights=w)
-    assert len(vec.orders) == len(ev.orders) == 1
+    assert len(vec.fills) == len(ev.fills) == 1
+    for res in (vec, ev):
+        assert res.orders["status"].tolist() == ["cut", "rejected", "rejected"]
+        assert (res.orders["reason"] == "cash").all()
     np.testing.assert_allclose(vec.equity, ev.equity, rtol=1e-12)
     with pytest.raises(ValueError, match="whole units with fixed fees"):
         run_vector(
@@ -87,7 +91,7 @@ def test_quirk_whole_units_zero_size_fill_is_dropped():
 
 @pytest.mark.parametrize(
     ("update", "match"),
-    [({"borrow_rate": 0.05}, "borrow"), ({"drift_threshold": 0.05}, "drift")],
+    [({"borrow_rate": 0.05}, "borrow")],
 )
 def test_event_only_features_are_refused(update, match):
     bars = random_bars(1, 20, 1)
@@ -115,11 +119,11 @@ def test_dates_reattached_and_trade_count_matches_vectorbt_positions():
     cfg = BacktestConfig(costs=CostModel(fees=0.001))
     res = run_vector(strat, bars, cfg)
     assert res.equity.index.equals(bars.index)
-    pf = vbt_portfolio(build_plan(res.positions.to_numpy() * 0 + 0, bars, cfg), bars, cfg)
+    pf, _ = vbt_portfolio(build_plan(res.positions.to_numpy() * 0 + 0, bars, cfg), bars, cfg)
     assert len(pf.orders.values) == 0  # flat weights: nothing traded
     from engine.plan import strategy_weights
 
-    pf = vbt_portfolio(build_plan(strategy_weights(strat, bars), bars, cfg), bars, cfg)
+    pf, _ = vbt_portfolio(build_plan(strategy_weights(strat, bars), bars, cfg), bars, cfg)
     assert int(pf.positions.count()) == res.stats()["n_trades"] > 3
     closed = pf.positions.closed.values
     ours = res.trades[res.trades["status"] == "closed"]

@@ -34,31 +34,19 @@ def test_sweep_rejects_empty_grid():
         sweep_sma_cross(np.ones(10), np.ones(10), [20], [10])
 
 
-def test_vectorbt_sweep_matches_compiled_sweep():
-    from flowbt.optimize.vector_sweep import sweep_vector
+def test_vectorbt_path_matches_compiled_sweep():
+    from engine.vector import run_vector
 
     bars = random_bars(22, 500, 1)
-    fast, slow = [3, 5, 8], [10, 20, 40]
     compiled = sweep_sma_cross(
-        bars.open[:, 0], bars.close[:, 0], fast, slow, fees=0.002, periods_per_year=365
+        bars.open[:, 0], bars.close[:, 0], [3, 8], [10, 40], fees=0.002, periods_per_year=365
     )
-    grid = [{"fast": f, "slow": s} for f, s in zip(compiled["fast"], compiled["slow"], strict=True)]
     cfg = BacktestConfig(costs=CostModel(fees=0.002))
-    vec = sweep_vector("sma_cross", bars, grid, cfg, chunk=4)  # several chunks
-    assert vec[["fast", "slow"]].equals(compiled[["fast", "slow"]])
-    for col in ("final_equity", "sharpe", "max_drawdown"):
-        np.testing.assert_allclose(vec[col], compiled[col], rtol=1e-9)
-    assert (vec["n_orders"] == compiled["n_orders"]).all()
+    for row in compiled.itertuples():
+        strat = get_strategy("sma_cross")({"fast": row.fast, "slow": row.slow})
+        s = run_vector(strat, bars, cfg).stats()
+        assert row.final_equity == pytest.approx(s["final_equity"], rel=1e-9)
+        assert row.sharpe == pytest.approx(s["sharpe"], rel=1e-9)
+        assert row.max_drawdown == pytest.approx(s["max_drawdown"], rel=1e-9)
+        assert row.n_orders == s["n_orders"]
     assert compiled["n_orders"].min() > 0
-
-
-def test_vectorbt_sweep_rejects_bad_grid():
-    from pydantic import ValidationError
-
-    from flowbt.optimize.vector_sweep import sweep_vector
-
-    bars = random_bars(22, 50, 1)
-    with pytest.raises(ValidationError):
-        sweep_vector("sma_cross", bars, [{"fast": 9, "slow": 3}])
-    with pytest.raises(ValueError, match="empty"):
-        sweep_vector("sma_cross", bars, [])
