@@ -15,7 +15,8 @@ vectorbt quirks handled here (each pinned by a test in tests/engine/test_vector.
 - with whole units a buy that cannot afford one unit is a *filled order of size 0*;
   it is recorded as rejected (the event engine rejects it). With ``fixed_fees > 0``
   such a phantom fill would still charge the fee, so whole units + fixed fees is
-  refused here as not expressible.
+  refused here as not expressible. The phantom fill also makes vectorbt's
+  open-position record divide 0 by 0, so it runs with ``fill_pos_record=False``.
 - vectorbt's settings default ``min_size=1e-8`` silently rejects fills below 1e-8
   units (``MinSizeNotReached``), e.g. all-in on a very high-priced asset; the event
   engine has no minimum, so orders carry ``min_size=0``.
@@ -103,6 +104,9 @@ def vbt_portfolio(
             group_by=True,
             update_value=False,
             ffill_val_price=True,
+            # its open-position record divides by the position after a zero-size
+            # "fill" (0/0: ZeroDivisionError under numba); flowbt builds its own trades
+            fill_pos_record=False,
             freq="1D",
         )
         if n_records[0] <= capacity:

@@ -5,8 +5,9 @@ long-duration assets (crypto first) suffer while near-term cash-flow names hold 
 Net liquidity = Fed balance sheet (WALCL) - Treasury General Account (WTREGEN)
 - overnight reverse repo (RRPONTSYD), in **millions of USD** (RRPONTSYD is published
 in billions, hence ``1000 *``). Point in time: each component enters a bar only once
-published by that bar's close (`data.publication`): WALCL and WTREGEN are Wednesday
-levels out Thursday 16:30 ET (so first usable on Friday's bar), RRPONTSYD is taken
+published by that bar's close (`data.publication`): WALCL (the Wednesday level) and
+WTREGEN (the average of the week ending Wednesday) come out with the H.4.1 on Thursday
+16:30 ET (so first usable on Friday's bar), RRPONTSYD is taken
 from the next business day 09:00 ET, DGS10 at the day's close, ETF closes at their
 session close. Sources: FRED WALCL, WTREGEN, RRPONTSYD, DGS10; HYG, LQD, IEF, TLT.
 """
@@ -63,7 +64,8 @@ def net_liquidity(md: MarketData, *, symbol: str = "SPY") -> pd.DataFrame:
 def net_liquidity_weekly(md: MarketData) -> pd.DataFrame:
     """Net liquidity as of each H.4.1 Wednesday, one consistent snapshot per week.
 
-    WALCL and WTREGEN of the Wednesday, RRPONTSYD of the Wednesday (or the latest
+    WALCL of the Wednesday and WTREGEN of the week ending that Wednesday (both from
+    the H.4.1), RRPONTSYD of the Wednesday (or the latest
     operation in the week before it; 0 before daily operations began in 2013-09).
     ``known_at`` is the latest publication among the three (normally Thursday 16:30 ET).
     Units: millions of USD.

@@ -9,14 +9,15 @@ memory-chip basket (equal weights over the basket members already trading),
 otherwise BTC. Before the z-score exists (needs ~1 year of history) it holds cash.
 
 Point in time: the z-score a bar sees is the one published by that bar's close
-(H.4.1 on Thursday 16:30 ET, the daily TGA a business day later); the engine fills
-at the next open of each asset's own market. BTC trades 24/7, the chip stocks on
-NYSE sessions; every price is in USD.
+(H.4.1 on Thursday 16:30 ET: the Fed's balance sheet as of Wednesday and the week
+average of the TGA ending Wednesday; RRP the next morning); the engine fills at the
+next open of each asset's own market. BTC trades 24/7, the chip stocks on NYSE
+sessions; every price is in USD.
 
-Switching legs: the leg being bought waits ``switch_days`` calendar days after the
-switch decision, so the leg being sold (on its own market's next open) has paid
-for it; without the wait a buy on one market would be cut short by cash still
-held in the other, and a weights strategy never re-sends an unchanged target.
+Switching legs: both legs' targets change at the same decision. The engine sells
+first and, across calendars, the purchase waits for the sale that funds it (a
+switch decided at Friday's New York close buys BTC at the first crypto open after
+Monday's NYSE sale), so no wait is needed in the strategy.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ CRYPTO = "BTC-USD"
 class LiquidityRotationParams(StrategyParams):
     drain_z: float = Field(-0.5, ge=-3.0, le=3.0, description="z-score at or below = drain")
     weeks: Literal[4, 13] = Field(13, description="horizon of the net-liquidity change, weeks")
-    switch_days: int = Field(1, ge=0, le=30, description="wait before buying the new leg, days")
 
 
 class LiquidityRotation(Strategy):
@@ -58,10 +58,8 @@ class LiquidityRotation(Strategy):
             raise ValueError("liquidity_rotation needs at least one memory-chip stock")
         z = view.signals["drain"][f"z_{self.params.weeks}w"].to_numpy(dtype=float)
         known = ~np.isnan(z)
-        state = np.where(known, np.where(z <= self.params.drain_z, 1, 0), -1)
-        settled = _settled(state, close.index, pd.Timedelta(days=self.params.switch_days))
-        drain = (state == 1) & settled
-        hold_crypto = (state == 0) & settled
+        drain = known & (z <= self.params.drain_z)
+        hold_crypto = known & ~drain
         started = close[chips].ffill().notna().to_numpy()  # listed by this bar
         n_live = started.sum(axis=1, keepdims=True)
         chip_w = np.divide(started, n_live, out=np.zeros(started.shape), where=n_live > 0)
@@ -69,11 +67,3 @@ class LiquidityRotation(Strategy):
         weights[chips] = np.where(drain[:, None], chip_w, 0.0)
         weights[CRYPTO] = np.where(hold_crypto, 1.0, 0.0)
         return weights
-
-
-def _settled(state: np.ndarray, index: pd.DatetimeIndex, wait: pd.Timedelta) -> np.ndarray:
-    """True where ``state`` has not changed for at least ``wait`` (by bar timestamps)."""
-    stamps = pd.DatetimeIndex(index).as_unit("ns").asi8
-    change = np.concatenate([[True], state[1:] != state[:-1]])
-    run_start = stamps[np.maximum.accumulate(np.where(change, np.arange(len(state)), 0))]
-    return (stamps - run_start) >= wait.value

@@ -245,7 +245,8 @@ def run_bars(
     for i in range(start, stop):
         while first_pending < n_book and book_status[first_pending] != PENDING:
             first_pending += 1  # skip the settled prefix: O(open orders) per bar
-        if n_records[0] + m + n_book - first_pending > records.shape[0]:
+        busy = first_pending < n_book or n_pending > 0 or (t < n_targets and target_bar[t] == i)
+        if busy and n_records[0] + m + n_book - first_pending > records.shape[0]:
             target_next[0] = t
             return i  # this bar could overflow the record buffer
         for j in range(m):

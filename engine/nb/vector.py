@@ -134,8 +134,9 @@ def post_order(
             rec["col"] = col
             rec["size"] = filled
             rec["requested"] = units
-            rec["price"] = res.price if res.status == 0 else np.nan
-            rec["fees"] = res.fees if res.status == 0 else 0.0
+            traded = res.status == 0 and filled != 0.0  # not a zero-size "fill" (quirk)
+            rec["price"] = res.price if traded else np.nan
+            rec["fees"] = res.fees if traded else 0.0
             rec["order_id"] = TARGET_ORDER_ID
             rec["outcome"] = outcome
             rec["reason"] = reason

@@ -52,10 +52,12 @@ def assert_same(a: Result, b: Result) -> None:
     ob = ob.sort_values(key, kind="stable").reset_index(drop=True)
     assert (oa["bar"].to_numpy() == ob["bar"].to_numpy()).all()
     assert (oa["symbol"].to_numpy() == ob["symbol"].to_numpy()).all()
-    for col in ("size", "price", "fees"):
+    for col in ("size", "price", "fees", "requested"):
         np.testing.assert_allclose(
             oa[col].to_numpy(float), ob[col].to_numpy(float), rtol=1e-9, atol=1e-9
         )
+    assert oa["status"].tolist() == ob["status"].tolist()
+    assert oa["reason"].tolist() == ob["reason"].tolist()
 
 
 configs = st.builds(
