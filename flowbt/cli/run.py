@@ -82,7 +82,9 @@ def canonical_calendar(calendar: str | None) -> str | None:
 
 
 def summary_line(strategy: str, m: dict[str, Any], out: Path, *, window: bool = False) -> str:
-    """The one line both commands print after writing ``out``."""
+    """The one line both commands print after writing ``out``: performance, then how
+    the orders went (cut or rejected for cash) and how long the portfolio was off its
+    target (days with the invested share off by more than 0.2)."""
     span = f", {str(m['start'])[:10]}..{str(m['end'])[:10]}" if window else ""
     count = f"{m['n_orders']} orders" if window else f"{m['n_trades']} trades"
     sharpe = m["sharpe"] if m["sharpe"] is not None else float("nan")
@@ -90,7 +92,9 @@ def summary_line(strategy: str, m: dict[str, Any], out: Path, *, window: bool = 
         f"{strategy} ({m['mode']}{span}): final equity {m['final_equity']:,.2f}, "
         f"total return {m['total_return']:.2%}, sharpe {sharpe:.2f} "
         f"({m['periods_per_year']}/yr, {m['calendar']}), max drawdown "
-        f"{m['max_drawdown']:.2%}, {count} -> {out}"
+        f"{m['max_drawdown']:.2%}, {count} ({m['n_orders_cut']} cut, "
+        f"{m['n_orders_rejected']} rejected), off target {m['off_target_days']} days "
+        f"(longest {m['longest_off_target_days']}) -> {out}"
     )
 
 

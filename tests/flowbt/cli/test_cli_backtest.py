@@ -74,3 +74,28 @@ def test_flowbt_run_points_signal_strategies_to_backtest(tmp_path, capsys):
     csv.write_text("date,open,high,low,close\n2024-01-02,1,1,1,1\n2024-01-03,1,1,1,1\n")
     code, _, err = run(capsys, "run", "cta_trend", "--data", str(csv), "--out", str(tmp_path / "o"))
     assert code == 2 and "flowbt backtest cta_trend" in err
+
+
+def test_orders_csv_and_summary_report_cut_and_rejected_orders(tmp_path, capsys):
+    """A rotation across calendars: buys decided before the sale that funds them are
+    rejected (reason cash) and retried; orders.csv and the summary line say so, and the
+    counts agree with metrics.json."""
+    import pandas as pd
+
+    out = tmp_path / "rot"
+    args = ("backtest", "liquidity_rotation", "--out", str(out), "--start", "2020-01-02")
+    code, stdout, err = run(capsys, *args, "--end", "2020-12-31", "--no-tearsheet")
+    assert code == 0, err
+    orders = pd.read_csv(out / "orders.csv")
+    assert {"status", "reason", "requested"} <= set(orders.columns)
+    metrics = json.loads((out / "metrics.json").read_text())
+    rejected = orders[orders["status"] == "rejected"]
+    assert len(rejected) == metrics["n_orders_rejected"] > 0
+    assert set(rejected["reason"]) == {"cash"} and (rejected["size"] == 0).all()
+    assert (orders["status"] == "cut").sum() == metrics["n_orders_cut"]
+    assert (orders["size"] != 0).sum() == metrics["n_orders"]
+    line = (
+        f"({metrics['n_orders_cut']} cut, {metrics['n_orders_rejected']} rejected), off target "
+        f"{metrics['off_target_days']} days (longest {metrics['longest_off_target_days']})"
+    )
+    assert line in stdout
