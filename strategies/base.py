@@ -85,6 +85,9 @@ class Strategy:
     name: ClassVar[str] = ""
     Params: ClassVar[type[StrategyParams]] = StrategyParams
     default_symbols: ClassVar[tuple[str, ...]] = ()  # what it trades on bundled data
+    # the named universe (data.universes) it trades by default, and its benchmark symbol
+    default_universe: ClassVar[str | None] = None
+    benchmark: ClassVar[str] = "SPY"
 
     def __init__(
         self,

@@ -33,6 +33,8 @@ class BuybackBlackout(Strategy):
     Params = BuybackBlackoutParams
     params: BuybackBlackoutParams  # the validated instance Strategy.__init__ stores
     default_symbols = ("SPY",)
+    default_universe = "equities"
+    benchmark = "SPY"
 
     def signal_requests(self) -> Mapping[str, SignalRequest]:
         return {"blackout": SignalRequest("blackout_share")}

@@ -32,6 +32,8 @@ class CtaTrend(Strategy):
     Params = CtaTrendParams
     params: CtaTrendParams  # the validated instance Strategy.__init__ stores
     default_symbols = ("SPY",)
+    default_universe = "equities"
+    benchmark = "SPY"
 
     def signal_requests(self) -> Mapping[str, SignalRequest]:
         symbol = (self.symbols or list(self.default_symbols))[0]

@@ -44,6 +44,8 @@ class LiquidityRotation(Strategy):
     Params = LiquidityRotationParams
     params: LiquidityRotationParams  # the validated instance Strategy.__init__ stores
     default_symbols = (CRYPTO, "MU", "WDC", "STX")  # SNDK (listed 2025-02): pass --symbols
+    default_universe = "memory"  # the chip leg; BTC-USD is always the crypto leg
+    benchmark = "SPY"
 
     def signal_requests(self) -> Mapping[str, SignalRequest]:
         return {"drain": SignalRequest("liquidity_drain")}
