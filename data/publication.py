@@ -16,6 +16,7 @@ sessions: the Fed works on Good Friday, NYSE trades on Columbus Day).
 | CBOE_* (VIX family closes) | trading day | same day 16:15 | next session (after the 16:00 NYSE close) |
 | DFEDTARU, DFEDTARL, IORB | effective day | the day before (announced at the FOMC) | same session |
 | BAA10Y, ACMTP10 | trading day | next business day 09:00 | next session |
+| DEXKOUS (KRW per USD, H.10 noon buying rate) | New York business day | same day 12:00 (the noon rate) | a Seoul close uses the previous NY business day's rate |
 | NFCI | week ending Friday | following Wednesday 08:30 | Wednesday |
 | STLFSI4 | week ending Friday | following Thursday 10:00 | Thursday |
 | ICSA | week ending Saturday | following Thursday 08:30 | Thursday |
@@ -102,6 +103,7 @@ PUBLICATION_LAGS: dict[str, PublicationLag] = {
     "M2SL": PublicationLag(anchor="month_end", days=28, at=time(13, 0)),
     "UMCSENT": PublicationLag(anchor="month_end", days=1, at=time(10, 0)),
     "FEDFUNDS": PublicationLag(anchor="month_end", business_days=1, at=time(9, 0)),
+    "DEXKOUS": PublicationLag(at=time(12, 0), note="H.10 noon buying rate in New York"),
     "fed_funds_futures": PublicationLag(at=time(17, 0), note="after settlement"),
     "fomc_implied_probabilities": PublicationLag(at=time(17, 0), note="after settlement"),
     "fed_speeches_text": PublicationLag(at=time(23, 59), note="time of day unknown"),
