@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -53,6 +53,21 @@ class Bars:
     @property
     def n_assets(self) -> int:
         return len(self.symbols)
+
+    def rows(self, first: int, stop: int | None = None) -> Bars:
+        """Bars ``first`` .. ``stop - 1`` (signals and open instants sliced alike)."""
+        cut = slice(first, stop)
+        return replace(
+            self,
+            index=self.index[cut],
+            open=self.open[cut],
+            high=self.high[cut],
+            low=self.low[cut],
+            close=self.close[cut],
+            tradable=self.tradable[cut],
+            signals={k: v.iloc[cut] for k, v in self.signals.items()},
+            opens=None if self.opens is None else self.opens[cut],
+        )
 
     def frame(self, field: str) -> pd.DataFrame:
         """One field (open/high/low/close) as a DataFrame indexed by date, one column per symbol."""

@@ -24,6 +24,7 @@ from engine.config import BacktestConfig
 from engine.costs import CostModel
 from engine.market import run_market
 from engine.result import Result
+from flowbt.experiment import DEFAULT_FEES
 from flowbt.report.plots import plot_equity
 from flowbt.report.tearsheet import benchmark_close, metrics, write_tearsheet
 from strategies.base import Strategy
@@ -143,7 +144,7 @@ def backtest(
     prices: MarketData | pd.DataFrame | Mapping[str, pd.DataFrame] | Bars,
     *,
     mode: str = "event",
-    fees: float = 0.0,
+    fees: float = DEFAULT_FEES,
     config: BacktestConfig | None = None,
     tradable: pd.DataFrame | None = None,
     symbols: list[str] | None = None,
@@ -153,8 +154,8 @@ def backtest(
 ) -> Backtest:
     """Run ``strategy`` on ``prices``; extra keyword arguments are strategy parameters.
 
-    ``fees`` is a fraction of notional (0.001 = 10 bps) and is ignored when a full
-    ``config`` is given. With a `MarketData` the strategy's signals are computed on it
+    ``fees`` is a fraction of notional per fill (default ``DEFAULT_FEES`` = 0.001, 10 bps,
+    as on the command line) and is ignored when a full ``config`` is given. With a `MarketData` the strategy's signals are computed on it
     (point in time) and ``symbols``/``start``/``end`` pick what is traded; with price
     frames ``tradable`` (optional boolean frame) masks bars where no order may fill.
     """

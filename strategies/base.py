@@ -88,6 +88,8 @@ class Strategy:
     # the named universe (data.universes) it trades by default, and its benchmark symbol
     default_universe: ClassVar[str | None] = None
     benchmark: ClassVar[str] = "SPY"
+    # the named universes it can trade (``--universe``); empty: only its own symbols
+    universes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -118,6 +120,15 @@ class Strategy:
                         entry[bound] = getattr(meta, bound)
             space[pname] = entry
         return space
+
+    def symbols_for_universe(self, name: str, members: Sequence[str]) -> list[str]:
+        """What it trades in universe ``name`` (with ``members``): all of them by default.
+
+        ``ValueError`` when the strategy does not trade that universe."""
+        if name not in self.universes:
+            accepted = ", ".join(self.universes) or "none (it trades its own symbols)"
+            raise ValueError(f"{self.name} does not trade universe {name!r}; it trades: {accepted}")
+        return list(members)
 
     def signal_requests(self) -> Mapping[str, SignalRequest]:
         """Signals this strategy reads from ``view.signals`` (key -> request); default none.

@@ -5,7 +5,8 @@ levels, so their estimated position is itself a flow signal. Signal:
 ``signals.cta.cta_position`` on the traded symbol (equal-weighted trend scores over
 20/60/120/250 sessions, scaled to ``target_vol`` / realised 60-day vol, capped at
 ``max_leverage``, clipped to [-1, 1]). The weight is that position, floored at 0
-when ``long_only``.
+when ``long_only``; with several symbols (``--universe``) each asset's own position
+divided by the number of assets (an equal risk budget each).
 
 Point in time: the position at a bar uses closes up to that bar; it is filled at
 the next session's open.
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 import pandas as pd
 from pydantic import Field
 
+from data.calendars import calendar_for
 from strategies.base import MarketView, SignalRequest, Strategy, StrategyParams
 
 
@@ -35,18 +37,27 @@ class CtaTrend(Strategy):
     default_universe = "equities"
     benchmark = "SPY"
 
+    universes = ("equities", "memory", "crypto")
+
+    def _symbols(self) -> list[str]:
+        return list(self.symbols or self.default_symbols)
+
+    def _key(self, symbol: str) -> str:
+        return "cta" if len(self._symbols()) == 1 else f"cta:{symbol}"
+
     def signal_requests(self) -> Mapping[str, SignalRequest]:
-        symbol = (self.symbols or list(self.default_symbols))[0]
-        params = {
-            "symbol": symbol,
-            "target_vol": self.params.target_vol,
-            "max_leverage": self.params.max_leverage,
+        params = {"target_vol": self.params.target_vol, "max_leverage": self.params.max_leverage}
+        return {
+            self._key(s): SignalRequest("cta_position", {"symbol": s, **params}, calendar_for(s))
+            for s in self._symbols()
         }
-        return {"cta": SignalRequest("cta_position", params)}
 
     def target_weights(self, view: MarketView) -> pd.DataFrame:
-        symbol = (self.symbols or list(self.default_symbols))[0]
-        position = view.signals["cta"]["position"]
-        if self.params.long_only:
-            position = position.clip(lower=0.0)
-        return pd.DataFrame({symbol: position.fillna(0.0)}, index=view.close.index)
+        symbols = self._symbols()
+        out = {}
+        for symbol in symbols:
+            position = view.signals[self._key(symbol)]["position"]
+            if self.params.long_only:
+                position = position.clip(lower=0.0)
+            out[symbol] = position.fillna(0.0) / len(symbols)
+        return pd.DataFrame(out, index=view.close.index)

@@ -22,7 +22,7 @@ Monday's NYSE sale), so no wait is needed in the strategy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -46,6 +46,12 @@ class LiquidityRotation(Strategy):
     default_symbols = (CRYPTO, "MU", "WDC", "STX")  # SNDK (listed 2025-02): pass --symbols
     default_universe = "memory"  # the chip leg; BTC-USD is always the crypto leg
     benchmark = "SPY"
+
+    universes = ("memory",)
+
+    def symbols_for_universe(self, name: str, members: Sequence[str]) -> list[str]:
+        """In ``memory``: BTC-USD against all of the universe's chip makers."""
+        return [CRYPTO, *super().symbols_for_universe(name, members)]
 
     def signal_requests(self) -> Mapping[str, SignalRequest]:
         return {"drain": SignalRequest("liquidity_drain")}

@@ -29,6 +29,7 @@ class SmaCrossParams(StrategyParams):
 class SmaCross(Strategy):
     name = "sma_cross"
     Params = SmaCrossParams
+    universes = ("equities", "memory", "crypto")
     params: SmaCrossParams  # the validated instance Strategy.__init__ stores
 
     def target_weights(self, view: MarketView) -> pd.DataFrame:

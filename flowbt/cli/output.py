@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from data.errors import DataError
+from flowbt.experiment import validation_line
 
 console = Console(width=None if sys.stdout.isatty() else 160, highlight=False)
 
@@ -41,16 +42,6 @@ def cell(value: object) -> str:
             return ""
         return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.6g}"
     return escape(str(value))
-
-
-def validation_line(exc: ValidationError) -> str:
-    """Every error of a pydantic ``ValidationError`` as ``field: message; ...``."""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    return "; ".join(parts)
 
 
 def error_line(exc: BaseException) -> str:

@@ -15,18 +15,21 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from pydantic import ValidationError
 
 import data
 from data.calendars import calendar_kind
 from data.files import read_price_file
+from data.market import MarketData
 from engine.api import MODES, check_mode, run
 from engine.bars import bars_from_frames
 from engine.config import BacktestConfig
 from engine.costs import CostModel
 from engine.market import run_market
 from flowbt.cli.output import validation_line
+from flowbt.experiment import DEFAULT_FEES, Experiment, experiment, load_config
 from flowbt.report.files import check_out_dir, write_results
 from flowbt.report.tearsheet import benchmark_close, metrics, write_tearsheet
 from strategies.base import Strategy
@@ -34,9 +37,14 @@ from strategies.registry import get_strategy, known_strategies
 
 # the options both commands share (typer reads them from the signatures below)
 Param = Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE, repeatable")]
-Out = Annotated[Path, typer.Option("--out", help="results folder (created)")]
-Mode = Annotated[str, typer.Option("--mode", help=" or ".join(MODES))]
-FEES_HELP = "fraction of notional per fill, 0.001 = 10 bps"
+Out = Annotated[
+    Path, typer.Option("--out", help="results folder (created with its parents when missing)")
+]
+Mode = Annotated[str | None, typer.Option("--mode", help=" or ".join(MODES) + " (default event)")]
+FEES_HELP = f"fraction of notional per fill (default {DEFAULT_FEES:g} = 10 bps)"
+Config = Annotated[
+    Path | None, typer.Option("--config", help="experiment file (.toml); options override it")
+]
 
 
 def parse_params(items: list[str]) -> dict[str, str]:
@@ -98,34 +106,91 @@ def summary_line(strategy: str, m: dict[str, Any], out: Path, *, window: bool = 
     )
 
 
+def cli_settings(
+    config: Path | None,
+    *,
+    strategy: str | None = None,
+    params: list[str] | None = None,
+    fees: float | None = None,
+    mode: str | None = None,
+    **options: Any,
+) -> tuple[dict[str, Any], str]:
+    """The experiment's settings: the ``--config`` table with the options given on the
+    command line laid over it (``None`` = not given), and where they came from."""
+    settings = load_config(config) if config is not None else {}
+    source = f"config {config}" if config is not None else "options"
+    if fees is not None or mode is not None:
+        run_settings(DEFAULT_FEES if fees is None else fees, mode or "event")  # one-line checks
+    if strategy is not None:
+        given = settings.get("strategy")
+        if given is not None and given != strategy:
+            raise ValueError(
+                f"strategy {strategy!r} on the command line but {given!r} in {source}; "
+                "fix: drop one of them"
+            )
+        settings["strategy"] = strategy
+    if "strategy" not in settings:
+        raise ValueError(
+            f"no strategy given ({source}); fix: name one, e.g. `flowbt backtest cta_trend`"
+        )
+    if params:
+        settings["params"] = {**settings.get("params", {}), **parse_params(params)}
+    if fees is not None:
+        settings["costs"] = {**settings.get("costs", {}), "fees": fees}
+    if mode is not None:
+        settings["mode"] = mode
+    settings.update({k: v for k, v in options.items() if v is not None})
+    return settings, source
+
+
 def run_backtest_cli(
-    strategy: str,
+    strategy: str | None,
     data_file: Path,
     params: list[str],
-    fees: float,
-    mode: str,
+    fees: float | None,
+    mode: str | None,
     out: Path,
     calendar: str | None,
+    config: Path | None = None,
 ) -> dict[str, Any]:
     """Validate everything, run ``strategy`` on ``data_file`` in ``mode``, write ``out``.
 
     Returns the metrics written to ``out/metrics.json``.
     """
-    config = run_settings(fees, mode, canonical_calendar(calendar))
-    strat = make_strategy(strategy, parse_params(params))
+    settings, source = cli_settings(config, strategy=strategy, params=params, fees=fees, mode=mode)
+    if "strategy" in settings:
+        get_strategy(settings["strategy"])  # unknown names: the registry's one line
+    for key in ("universe", "symbols", "benchmark", "sleeves"):
+        if key in settings:
+            raise ValueError(
+                f"{key} does not apply to `flowbt run` ({source}): it trades the --data file; "
+                "fix: remove it, or use `flowbt backtest`"
+            )
+    exp = experiment(settings, source)
+    strat = exp.build_strategy()
     if strat.signal_requests():
         raise ValueError(
-            f"{strategy} reads signals computed from the bundled data; "
-            f"run it with `flowbt backtest {strategy}`"
+            f"{exp.strategy} reads signals computed from the bundled data; "
+            f"run it with `flowbt backtest {exp.strategy}`"
         )
-    check_out_dir(Path(out))
+    cfg = exp.backtest_config().model_copy(update={"calendar": canonical_calendar(calendar)})
+    out = Path(out)
+    check_out_dir(out)  # created only once everything is checked (by write_results)
     path = Path(data_file)
     frame = read_price_file(path)  # raises DataError (a ValueError) naming file and row
     symbol = path.name.split(".")[0]
     bars = bars_from_frames({symbol: frame})
-    result = run(strat, bars, config, mode, params_for_manifest=strat.params.model_dump())
+    if exp.start or exp.end:
+        days = bars.index.normalize().tz_localize(None)
+        lo = pd.Timestamp(exp.start) if exp.start else days[0]
+        hi = pd.Timestamp(exp.end) if exp.end else days[-1]
+        first, stop = days.searchsorted(lo), days.searchsorted(hi, side="right")
+        if first >= stop:
+            raise ValueError(f"no bars of {path} between {exp.start} and {exp.end}")
+        bars = bars.rows(int(first), int(stop))
+    result = run(strat, bars, cfg, exp.mode, params_for_manifest=strat.params.model_dump())
     result.manifest["data"]["file"] = str(path)
-    return write_results(result, Path(out))
+    return write_results(result, out)
 
 
 def _symbols(text: str | None) -> list[str] | None:
@@ -137,34 +202,32 @@ def _symbols(text: str | None) -> list[str] | None:
     return names
 
 
-def run_backtest_bundled(
-    strategy: str,
-    *,
+def run_experiment(
+    exp: Experiment,
     out: Path,
-    params: list[str] | None = None,
-    symbols: str | None = None,
-    fees: float = 0.001,
-    mode: str = "event",
-    start: str | None = None,
-    end: str | None = None,
-    benchmark: str | None = "SPY",
+    *,
+    md: MarketData | None = None,
     tearsheet: bool = True,
     plot: bool = True,
 ) -> dict[str, Any]:
-    """Validate, run ``strategy`` on the bundled snapshot, write ``out``; returns metrics."""
-    config = run_settings(fees, mode)
-    strat = make_strategy(strategy, parse_params(params or []))
-    names = _symbols(symbols) or strat.symbols
+    """Run ``exp`` on the bundled (or given) data and write its results folder; returns
+    the metrics written. Every symbol and the benchmark are checked before any work."""
+    strat = exp.build_strategy()
+    names = strat.symbols
     if not names:
-        raise ValueError(f"{strategy} names no default symbols; pass --symbols A,B")
-    strat.symbols = list(names)
+        raise ValueError(f"{exp.strategy} names no default symbols; pass --symbols A,B")
     out = Path(out)
-    check_out_dir(out)
-    md = data.load()
+    check_out_dir(out)  # created only once everything is checked (by write_results)
+    md = md if md is not None else data.load()
+    benchmark = exp.benchmark_symbol(strat)
     for name in [*names, *([benchmark] if benchmark else [])]:
         md.price(name)  # unknown symbol -> DataError naming it, before any work
-    result = run_market(strat, md, config, mode=mode, start=start, end=end)
+    start = exp.start.isoformat() if exp.start else None
+    end = exp.end.isoformat() if exp.end else None
+    result = run_market(strat, md, exp.backtest_config(), mode=exp.mode, start=start, end=end)
+    result.manifest["experiment"] = exp.model_dump(mode="json")
     written = write_results(result, out, plot=plot)
+    written["benchmark"] = benchmark
     if tearsheet:
         bench = benchmark_close(md, benchmark) if benchmark else None
         write_tearsheet(result, out / "tearsheet.html", benchmark=bench)
@@ -172,43 +235,94 @@ def run_backtest_bundled(
     return written
 
 
+def run_backtest_bundled(
+    strategy: str | None,
+    *,
+    out: Path,
+    config: Path | None = None,
+    params: list[str] | None = None,
+    symbols: str | None = None,
+    universe: str | None = None,
+    fees: float | None = None,
+    mode: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    benchmark: str | None = None,
+    tearsheet: bool = True,
+    plot: bool = True,
+) -> dict[str, Any]:
+    """Validate, run ``strategy`` (or the ``config`` experiment) on the bundled snapshot,
+    write ``out``; returns metrics."""
+    settings, source = cli_settings(
+        config,
+        strategy=strategy,
+        params=params,
+        fees=fees,
+        mode=mode,
+        symbols=_symbols(symbols),
+        universe=universe,
+        start=start,
+        end=end,
+        benchmark=benchmark,
+    )
+    if "strategy" in settings:
+        get_strategy(settings["strategy"])  # unknown names: the registry's one line
+    return run_experiment(experiment(settings, source), Path(out), tearsheet=tearsheet, plot=plot)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``flowbt run`` and ``flowbt backtest`` to the CLI app."""
 
     @app.command("run")
     def run_file(
-        strategy: Annotated[str, typer.Argument(help="strategy name, e.g. sma_cross")],
-        data_file: Annotated[Path, typer.Option("--data", help="price file: CSV or parquet")],
         out: Out,
+        strategy: Annotated[
+            str | None, typer.Argument(help="strategy name, e.g. sma_cross (or from --config)")
+        ] = None,
+        data_file: Annotated[
+            Path | None, typer.Option("--data", help="price file: CSV or parquet")
+        ] = None,
+        config: Config = None,
         param: Param = None,
-        fees: Annotated[float, typer.Option("--fees", help=FEES_HELP)] = 0.0,
-        mode: Mode = "event",
+        fees: Annotated[float | None, typer.Option("--fees", help=FEES_HELP)] = None,
+        mode: Mode = None,
         calendar: Annotated[
             str | None,
             typer.Option("--calendar", help="sessions (252/yr) or 24/7 (365/yr); default: infer"),
         ] = None,
     ) -> None:
         """Backtest a strategy on one price file; writes metrics.json, trades.csv, equity.csv."""
-        m = run_backtest_cli(strategy, data_file, param or [], fees, mode, out, calendar)
-        typer.echo(summary_line(strategy, m, out))
+        if data_file is None:
+            raise ValueError("no price file given; fix: add --data FILE.csv")
+        m = run_backtest_cli(strategy, data_file, param or [], fees, mode, out, calendar, config)
+        typer.echo(summary_line(m["strategy"], m, out))
 
     @app.command("backtest")
     def backtest(
-        strategy: Annotated[str, typer.Argument(help=", ".join(known_strategies()))],
         out: Out,
+        strategy: Annotated[
+            str | None, typer.Argument(help=", ".join(known_strategies()) + " (or --config)")
+        ] = None,
+        config: Config = None,
         param: Param = None,
+        universe: Annotated[
+            str | None, typer.Option("--universe", help="equities, memory or crypto")
+        ] = None,
         symbols: Annotated[
             str | None, typer.Option("--symbols", help="comma-separated; default: the strategy's")
         ] = None,
-        fees: Annotated[float, typer.Option("--fees", help=FEES_HELP)] = 0.001,
-        mode: Mode = "event",
+        fees: Annotated[float | None, typer.Option("--fees", help=FEES_HELP)] = None,
+        mode: Mode = None,
         start: Annotated[
             str | None, typer.Option(help="first session, YYYY-MM-DD (default: after warm-up)")
         ] = None,
         end: Annotated[str | None, typer.Option(help="last session, YYYY-MM-DD")] = None,
         benchmark: Annotated[
-            str, typer.Option(help="benchmark symbol for the tearsheet ('' for none)")
-        ] = "SPY",
+            str | None,
+            typer.Option(
+                help="benchmark symbol for the tearsheet ('' for none; default: the strategy's)"
+            ),
+        ] = None,  # fmt: skip
         tearsheet: Annotated[
             bool, typer.Option(help="write tearsheet.html and quantstats.csv")
         ] = True,
@@ -217,13 +331,15 @@ def register(app: typer.Typer) -> None:
         m = run_backtest_bundled(
             strategy,
             out=out,
+            config=config,
             params=param,
             symbols=symbols,
+            universe=universe,
             fees=fees,
             mode=mode,
             start=start,
             end=end,
-            benchmark=benchmark or None,
+            benchmark=benchmark,
             tearsheet=tearsheet,
         )
-        typer.echo(summary_line(strategy, m, out, window=True))
+        typer.echo(summary_line(m["strategy"], m, out, window=True))

@@ -66,16 +66,24 @@ def check_out_dir(out: Path) -> None:
         raise ValueError(
             f"--out {out} is not empty and holds no flowbt run; pick a new or empty folder"
         )
-    if not out.parent.exists():
-        raise ValueError(f"--out {out}: folder {out.parent} does not exist; create it first")
+    for parent in out.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ValueError(f"--out {out}: {parent} is a file, not a folder; pick another path")
+
+
+def prepare_out_dir(out: Path) -> Path:
+    """``out`` checked (`check_out_dir`) and created with its parents; returns it."""
+    check_out_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def write_results(result: Result, out: Path, *, plot: bool = True) -> dict[str, Any]:
     """Write the results folder; returns the metrics written to metrics.json."""
-    check_out_dir(out)
-    out.mkdir(exist_ok=True)
+    prepare_out_dir(out)
     metrics: dict[str, Any] = json_clean(result.stats())
     metrics["mode"] = result.mode
+    metrics["strategy"] = result.manifest_name()
     write_json(out / "metrics.json", metrics)
     write_json(out / "manifest.json", result.manifest)
     equity = pd.DataFrame({"date": result.equity.index, "equity": result.equity.to_numpy()})

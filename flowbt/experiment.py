@@ -1,0 +1,187 @@
+"""An experiment: what to backtest and how, from a TOML file and/or CLI options.
+
+One pydantic model validates both: the strategy (or a composite's sleeves) and its
+parameters, the universe or symbols, the dates, costs, fills, rebalancing, mode and
+benchmark. A mistake is one line naming the key, the bad value and what is allowed::
+
+    strategy = "composite"
+    universe = "equities"          # or symbols = ["SPY", "QQQ"]
+    start = 2015-01-02
+    mode = "event"                 # or "vector"
+    fill = "next_open"             # or "close"
+    rebalance = "on_change"        # or "every_bar"
+    benchmark = "SPY"
+    [costs]
+    fees = 0.001                   # fraction of notional per fill (the default: 10 bps)
+    slippage = 0.0
+    [[sleeves]]                    # composite only
+    strategy = "cta_trend"
+    weight = 0.5
+    params = { target_vol = 0.15 }
+
+Fees default to ``DEFAULT_FEES`` (10 bps per fill) everywhere in the application:
+`flowbt.backtest`, ``flowbt run``, ``flowbt backtest`` and configs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from data.universes import UNIVERSES, universe
+from engine.config import BacktestConfig
+from engine.costs import CostModel
+from strategies.base import Strategy
+from strategies.composite import SleeveSpec
+from strategies.registry import get_strategy, known_strategies
+
+DEFAULT_FEES = 0.001  # fraction of notional per fill: 10 bps
+
+
+class Costs(CostModel):
+    """Trading costs of an experiment (`engine.costs.CostModel` with the application's
+    fee default)."""
+
+    fees: float = Field(DEFAULT_FEES, ge=0.0, le=0.1, description="fraction of notional per fill")
+
+
+class Experiment(BaseModel):
+    """A validated experiment; ``strategy_and_config()`` builds what the engine runs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    strategy: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    sleeves: tuple[SleeveSpec, ...] | None = None
+    universe: Literal["equities", "memory", "crypto"] | None = None
+    symbols: tuple[str, ...] | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    costs: Costs = Field(default_factory=Costs)
+    fill: Literal["next_open", "close"] = "next_open"
+    rebalance: Literal["on_change", "every_bar"] = "on_change"
+    mode: Literal["event", "vector"] = "event"
+    benchmark: str | None = None
+    init_cash: float = Field(100_000.0, gt=0)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Experiment:
+        if self.strategy not in known_strategies():
+            raise ValueError(
+                f"unknown strategy {self.strategy!r}; known: {', '.join(known_strategies())}"
+            )
+        if self.sleeves is not None and self.strategy != "composite":
+            raise ValueError("sleeves are for strategy = 'composite' only")
+        if self.universe is not None and self.symbols is not None:
+            raise ValueError("give universe or symbols, not both")
+        if self.symbols is not None and not self.symbols:
+            raise ValueError("symbols must name at least one symbol")
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        self.build_strategy()  # parameters checked against the strategy's own model
+        return self
+
+    def build_strategy(self) -> Strategy:
+        cls = get_strategy(self.strategy)
+        params = dict(self.params)
+        if self.sleeves is not None:
+            params["sleeves"] = [s.model_dump() for s in self.sleeves]
+        try:
+            strategy = cls(cls.Params.model_validate(params))
+        except ValidationError as exc:
+            raise ValueError(
+                f"invalid parameters for {self.strategy}: {validation_line(exc)}"
+            ) from None
+        if self.symbols is not None:
+            strategy.symbols = list(self.symbols)
+        elif self.universe is not None:
+            strategy.symbols = strategy.symbols_for_universe(self.universe, universe(self.universe))
+        return strategy
+
+    def backtest_config(self) -> BacktestConfig:
+        return BacktestConfig(
+            init_cash=self.init_cash, costs=self.costs, fill=self.fill, rebalance=self.rebalance
+        )
+
+    def benchmark_symbol(self, strategy: Strategy) -> str | None:
+        """The benchmark: as given (``""`` = none), else the strategy's own."""
+        if self.benchmark is None:
+            return strategy.benchmark
+        return self.benchmark or None
+
+
+def validation_line(exc: ValidationError) -> str:
+    """Every error of a pydantic ``ValidationError`` as ``field: message; ...``."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(x) for x in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """The TOML table of ``path``; a one-line ``ValueError`` for an unreadable file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"config {path} does not exist; fix: give the path of a .toml file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"config {path} is not UTF-8 text; fix: save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(
+            f"config {path} is not valid TOML: {exc}; fix: correct that line"
+        ) from None
+
+
+def experiment(settings: dict[str, Any], source: str = "options") -> Experiment:
+    """Validate ``settings`` (a config table with CLI options laid over it) as an
+    `Experiment`; a mistake raises ``ValueError`` with one line (key, value, allowed)."""
+    try:
+        return Experiment.model_validate(settings)
+    except ValidationError as exc:
+        raise ValueError(config_error_line(exc, source)) from None
+
+
+def config_error_line(exc: ValidationError, source: str) -> str:
+    """``invalid <key> = <value>: <what is allowed> (<source>); fix: ...`` for the first error."""
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in err.get("loc", ()))
+    ctx = err.get("ctx") or {}
+    kind = err.get("type", "")
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(err.get("loc", ())))
+        return f"unknown key {loc} ({source}); fix: remove it (keys: {allowed})"
+    if kind == "missing":
+        return f"missing key {loc} ({source}); fix: add {loc} = ..."
+    msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    ops = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+    bounds = [f"{op} {ctx[k]}" for k, op in ops if k in ctx]
+    if bounds:
+        allowed = f"a value {' and '.join(bounds)}"
+    elif "expected" in ctx:
+        allowed = f"one of {ctx['expected']}"
+    else:
+        allowed = ""
+    where = f"{loc} = {value!r}" if loc else "config"
+    fix = f"set {loc} to {allowed}" if loc and allowed else "correct it"
+    return f"invalid {where}: {msg} ({source}); fix: {fix}"
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    if len(loc) <= 1:
+        return sorted(Experiment.model_fields)
+    if loc[0] == "costs":
+        return sorted(Costs.model_fields)
+    if loc[0] == "sleeves":
+        return sorted(SleeveSpec.model_fields)
+    return sorted(Experiment.model_fields)
+
+
+__all__ = ["DEFAULT_FEES", "Costs", "Experiment", "UNIVERSES", "experiment", "load_config"]
