@@ -9,11 +9,24 @@ from __future__ import annotations
 
 from strategies.base import Strategy
 from strategies.buyback_blackout import BuybackBlackout
+from strategies.composite import Composite
 from strategies.cta_trend import CtaTrend
+from strategies.fed_pivot import FedPivot
 from strategies.liquidity_rotation import LiquidityRotation
+from strategies.memory_cycle import MemoryCycle
 from strategies.sma_cross import SmaCross
+from strategies.vix_hedge import VixHedge
 
-BUILTINS: tuple[type[Strategy], ...] = (BuybackBlackout, CtaTrend, LiquidityRotation, SmaCross)
+BUILTINS: tuple[type[Strategy], ...] = (
+    BuybackBlackout,
+    Composite,
+    CtaTrend,
+    FedPivot,
+    LiquidityRotation,
+    MemoryCycle,
+    SmaCross,
+    VixHedge,
+)
 
 _REGISTRY: dict[str, type[Strategy]] = {cls.name: cls for cls in BUILTINS}
 
@@ -42,3 +55,7 @@ def get_strategy(name: str) -> type[Strategy]:
     except KeyError:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise ValueError(f"unknown strategy {name!r}; known strategies: {known}") from None
+
+
+# the composite book builds its sleeves by name through the registry
+Composite.resolve = get_strategy

@@ -19,19 +19,15 @@ import pandas as pd
 import typer
 from pydantic import ValidationError
 
-import data
 from data.calendars import calendar_kind
 from data.files import read_price_file
-from data.market import MarketData
 from engine.api import MODES, check_mode, run
 from engine.bars import bars_from_frames
 from engine.config import BacktestConfig
 from engine.costs import CostModel
-from engine.market import run_market
-from flowbt.cli.output import validation_line
-from flowbt.experiment import DEFAULT_FEES, Experiment, experiment, load_config
+from flowbt.experiment import DEFAULT_FEES, experiment, load_config, validation_line
 from flowbt.report.files import check_out_dir, write_results
-from flowbt.report.tearsheet import benchmark_close, metrics, write_tearsheet
+from flowbt.runs import run_experiment
 from strategies.base import Strategy
 from strategies.registry import get_strategy, known_strategies
 
@@ -200,39 +196,6 @@ def _symbols(text: str | None) -> list[str] | None:
     if not names:
         raise ValueError("--symbols must name at least one symbol, e.g. --symbols SPY,QQQ")
     return names
-
-
-def run_experiment(
-    exp: Experiment,
-    out: Path,
-    *,
-    md: MarketData | None = None,
-    tearsheet: bool = True,
-    plot: bool = True,
-) -> dict[str, Any]:
-    """Run ``exp`` on the bundled (or given) data and write its results folder; returns
-    the metrics written. Every symbol and the benchmark are checked before any work."""
-    strat = exp.build_strategy()
-    names = strat.symbols
-    if not names:
-        raise ValueError(f"{exp.strategy} names no default symbols; pass --symbols A,B")
-    out = Path(out)
-    check_out_dir(out)  # created only once everything is checked (by write_results)
-    md = md if md is not None else data.load()
-    benchmark = exp.benchmark_symbol(strat)
-    for name in [*names, *([benchmark] if benchmark else [])]:
-        md.price(name)  # unknown symbol -> DataError naming it, before any work
-    start = exp.start.isoformat() if exp.start else None
-    end = exp.end.isoformat() if exp.end else None
-    result = run_market(strat, md, exp.backtest_config(), mode=exp.mode, start=start, end=end)
-    result.manifest["experiment"] = exp.model_dump(mode="json")
-    written = write_results(result, out, plot=plot)
-    written["benchmark"] = benchmark
-    if tearsheet:
-        bench = benchmark_close(md, benchmark) if benchmark else None
-        write_tearsheet(result, out / "tearsheet.html", benchmark=bench)
-        metrics(result, bench).to_csv(out / "quantstats.csv")
-    return written
 
 
 def run_backtest_bundled(

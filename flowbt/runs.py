@@ -1,0 +1,52 @@
+"""One experiment into one results folder: the run behind ``flowbt backtest`` and the book.
+
+Every symbol and the benchmark are checked before any work, the folder is checked
+(`flowbt.report.files.check_out_dir`) before it is created, and the run writes
+metrics.json, manifest.json (with the experiment), equity.csv, trades.csv, orders.csv,
+equity.png and, with ``tearsheet``, tearsheet.html and quantstats.csv.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import data
+from data.market import MarketData
+from engine.market import run_market
+from flowbt.experiment import Experiment
+from flowbt.report.files import check_out_dir, write_results
+from flowbt.report.tearsheet import benchmark_close, metrics, write_tearsheet
+
+
+def run_experiment(
+    exp: Experiment,
+    out: Path,
+    *,
+    md: MarketData | None = None,
+    tearsheet: bool = True,
+    plot: bool = True,
+) -> dict[str, Any]:
+    """Run ``exp`` on the bundled (or given) data and write its results folder; returns
+    the metrics written. Every symbol and the benchmark are checked before any work."""
+    strat = exp.build_strategy()
+    names = strat.symbols
+    if not names:
+        raise ValueError(f"{exp.strategy} names no default symbols; pass --symbols A,B")
+    out = Path(out)
+    check_out_dir(out)  # created only once everything is checked (by write_results)
+    md = md if md is not None else data.load()
+    benchmark = exp.benchmark_symbol(strat)
+    for name in [*names, *([benchmark] if benchmark else [])]:
+        md.price(name)  # unknown symbol -> DataError naming it, before any work
+    start = exp.start.isoformat() if exp.start else None
+    end = exp.end.isoformat() if exp.end else None
+    result = run_market(strat, md, exp.backtest_config(), mode=exp.mode, start=start, end=end)
+    result.manifest["experiment"] = exp.model_dump(mode="json")
+    written = write_results(result, out, plot=plot)
+    written["benchmark"] = benchmark
+    if tearsheet:
+        bench = benchmark_close(md, benchmark) if benchmark else None
+        write_tearsheet(result, out / "tearsheet.html", benchmark=bench)
+        metrics(result, bench).to_csv(out / "quantstats.csv")
+    return written
