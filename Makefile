@@ -17,8 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 run: install
-	@mkdir -p results
-	$(BIN)/flowbt backtest liquidity_rotation --out results/liquidity_rotation
+	$(BIN)/flowbt book --out results
 	$(BIN)/flowbt thesis
 
 test: lint
