@@ -130,6 +130,12 @@ class Strategy:
             raise ValueError(f"{self.name} does not trade universe {name!r}; it trades: {accepted}")
         return list(members)
 
+    def required_symbols(self) -> list[str]:
+        """Symbols that must have started trading before a run on bundled data begins
+        (its warm-up); default: all of them. A strategy that takes up later listings by
+        itself (a basket that adds SNDK once listed) returns fewer."""
+        return list(self.symbols or [])
+
     def signal_requests(self) -> Mapping[str, SignalRequest]:
         """Signals this strategy reads from ``view.signals`` (key -> request); default none.
 

@@ -95,6 +95,14 @@ class Composite(Strategy):
                     union.append(s)
         self.symbols = list(symbols) if symbols is not None else union
 
+    def required_symbols(self) -> list[str]:
+        """What the sleeves require (a sleeve that takes up later listings by itself
+        does not hold the book back)."""
+        out: list[str] = []
+        for _, sleeve in self.sleeves:
+            out += [s for s in sleeve.required_symbols() if s not in out]
+        return out
+
     def signal_requests(self) -> Mapping[str, SignalRequest]:
         return {
             f"{k}:{key}": request
