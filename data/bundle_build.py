@@ -1,13 +1,15 @@
 """Maintainer script: rebuild ``data/bundled/`` from the shared CSV snapshot.
 
-    python -m data.bundle_build /path/to/shared/data
+    python -m data.bundle_build /path/to/shared/data            # everything
+    python -m data.bundle_build /path/to/shared/data DEXKOUS    # only these names
 
 Writes one zstd parquet per file (prices, macro, events), ``MANIFEST.json``
 with a provenance note, basis, calendar, units, range, rows and sha256 per
 file, and copies ``SOURCES.md`` beside them. Values are copied as published;
 nothing is repaired here (quirks are handled, and reported, when loading).
 The two ICE BofA spread series are left out: ICE restricts redistribution
-(HYG/LQD serve as the credit proxy).
+(HYG/LQD serve as the credit proxy). Naming files rebuilds only those: the other
+files and their manifest entries are left as they are (their checksums do not change).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import hashlib
 import json
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -90,6 +93,7 @@ MACRO_UNITS = {
     "NFCI": "index (0 = average conditions)",
     "STLFSI4": "index",
     "UMCSENT": "index 1966:Q1=100",
+    "DEXKOUS": "KRW per USD (noon buying rate in New York)",
 }
 MACRO_ORIGIN_DEFAULT = "heliar-k/market-base @ea74518 (FRED snapshot fetched 2026-08-21..24)"
 MACRO_ORIGIN = {
@@ -98,6 +102,7 @@ MACRO_ORIGIN = {
     "T10Y3M": "Thecoderstef/Macro-Charts @0275968 (FRED)",
     "M2SL": "Thecoderstef/Macro-Charts @0275968 (FRED)",
     "TGA_DTS_DAILY": "heliar-k/market-base (Daily Treasury Statement, TGA closing balance)",
+    "DEXKOUS": "eggT0928/MDD @d77f785 (FRED DEXKOUS, H.10 noon buying rates; holidays dropped)",
 }
 EVENT_FILES = {
     "fomc_statements": (
@@ -163,10 +168,21 @@ def _span(index: pd.Index) -> tuple[str | None, str | None]:
     return str(pd.Timestamp(index.min()).date()), str(pd.Timestamp(index.max()).date())
 
 
-def build(shared: Path, out: Path = BUNDLE_DIR) -> dict:
+def build(shared: Path, out: Path = BUNDLE_DIR, only: Iterable[str] | None = None) -> dict:
+    """Write the bundle to ``out``; with ``only``, just those names (merged into the
+    existing manifest, every other file and entry untouched)."""
+    wanted = None if only is None else set(only)
     manifest: dict[str, dict] = {}
+    if wanted is not None:
+        manifest = json.loads((out / "MANIFEST.json").read_text())
+
+    def skip(name: str) -> bool:
+        return wanted is not None and name not in wanted
+
     for csv in sorted((shared / "prices").glob("*.csv")):
         symbol = csv.stem.split("_")[0]
+        if skip(symbol):
+            continue
         raw = pd.read_csv(csv)
         index = pd.DatetimeIndex(pd.to_datetime(raw["date"], format="%Y-%m-%d"), name="date")
         frame = raw[list(PRICE_COLUMNS)].astype("float64").set_index(index.tz_localize("UTC"))
@@ -189,7 +205,7 @@ def build(shared: Path, out: Path = BUNDLE_DIR) -> dict:
         }
     for csv in sorted((shared / "macro").glob("*.csv")):
         name = csv.stem
-        if name in EXCLUDED or name == "fed_funds_futures_ZQ":
+        if name in EXCLUDED or name == "fed_funds_futures_ZQ" or skip(name):
             continue
         raw = pd.read_csv(csv)
         index = pd.DatetimeIndex(pd.to_datetime(raw["date"], format="%Y-%m-%d"), name="date")
@@ -217,6 +233,8 @@ def build(shared: Path, out: Path = BUNDLE_DIR) -> dict:
             "end": end,
         }
     for name, (fname, date_col, origin) in EVENT_FILES.items():
+        if skip(name):
+            continue
         src = (shared / "events" / fname).resolve()
         raw = pd.read_csv(src)
         if date_col != "date":
@@ -236,8 +254,12 @@ def build(shared: Path, out: Path = BUNDLE_DIR) -> dict:
             "start": start,
             "end": end,
         }
-    for entry in manifest.values():
-        entry["sha256"] = _sha256(out / entry["file"])
+    built = [name for name in manifest if not skip(name)]
+    missing = sorted((wanted or set()) - set(built))
+    if missing:
+        raise ValueError(f"nothing to build for {', '.join(missing)} in {shared}")
+    for name in built:
+        manifest[name]["sha256"] = _sha256(out / manifest[name]["file"])
     (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     shutil.copyfile(shared / "SOURCES.md", out / "SOURCES.md")
     return manifest
@@ -249,5 +271,6 @@ if __name__ == "__main__":
         if len(sys.argv) > 1
         else Path(__file__).resolve().parents[2] / "shared" / "data"
     )
-    result = build(target)
-    print(f"wrote {len(result)} files to {BUNDLE_DIR}")
+    names = sys.argv[2:] or None
+    result = build(target, only=names)
+    print(f"wrote {len(names) if names else len(result)} files to {BUNDLE_DIR}")

@@ -51,3 +51,8 @@ class DataError(ValueError):
 
 class StaleDataWarning(UserWarning):
     """A refresh failed or came back empty and the cached copy was used instead."""
+
+
+class StaleRateWarning(StaleDataWarning):
+    """A conversion rate (e.g. the USD/KRW series DEXKOUS) ended before the bars it
+    converts: its last value was carried on, so those bars use a stale rate."""

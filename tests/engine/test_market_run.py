@@ -29,7 +29,10 @@ def test_total_return_adjustment_by_hand(bundle):
 
 
 def test_raw_prices_stay_as_traded(bundle):
-    bars, cals = bars_from_market(bundle, ["000660.KS"], start="2024-01-02", end="2024-01-05")
+    # currency=None: as quoted (KRW); the default converts to USD (tests/engine/test_fx.py)
+    bars, cals = bars_from_market(
+        bundle, ["000660.KS"], start="2024-01-02", end="2024-01-05", currency=None
+    )
     assert cals["000660.KS"] == "XKRX"
     raw = bundle.price("000660.KS").loc["2024-01-02":"2024-01-05"]
     assert bars.close[:, 0].tolist() == raw["close"].tolist()

@@ -13,7 +13,10 @@ from bt_helpers import run_cli as run
 def test_data_list_shows_bundle_and_quirks(capsys):
     code, out, _ = run(capsys, "data", "list")
     assert code == 0
-    assert "Bundled snapshot (offline): 102 files" in out
+    from data.bundle import manifest
+
+    assert f"Bundled snapshot (offline): {len(manifest())} files" in out
+    assert len(manifest()) == 103  # 43 price files, 51 macro series, 9 event tables
     assert "VIX: widened high/low to contain open/close on 47 row(s)" in out
     assert "2014-09-17" in out  # BTC-USD start
 
