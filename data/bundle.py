@@ -10,6 +10,11 @@ is reported in `MarketData.quirks`, never silently:
 2. high/low missing (SPX before 2016-06-28: the source has closes only): left
    empty (NaN), never invented.
 
+Bundled FOMC tables (``fomc_meetings``, ``fomc_statements``) load with the listed
+corrections against the FOMC's published calendar (`data.events.EVENT_CORRECTIONS`:
+a misdated June 2007 meeting, two missing 2008 meetings, the cancelled March 17-18,
+2020 meeting), each reported in `MarketData.quirks` too.
+
 Anything else wrong with a bundled file raises `DataError`.
 """
 
@@ -25,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from data.errors import DataError
-from data.events import event_known_at
+from data.events import correct_events, event_known_at
 from data.market import MarketData, SeriesInfo
 from data.publication import known_at, lag_for
 from data.validate import Quirk, check_order, check_prices
@@ -100,10 +105,11 @@ def _macro(name: str, entry: dict, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _event(name: str, entry: dict, frame: pd.DataFrame) -> pd.DataFrame:
+def _event(name: str, entry: dict, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Quirk]]:
     frame["date"] = frame["date"].dt.as_unit("ns")
+    frame, quirks = correct_events(name, frame)
     frame["known_at"] = event_known_at(name, frame)
-    return frame
+    return frame, quirks
 
 
 def _pick(requested: Iterable[str] | None, kind: str) -> list[str]:
@@ -144,6 +150,9 @@ def load_bundle(
         prices[name], found = _price(name, entries[name], raw[name])
         quirks.extend(found)
     series = {name: _macro(name, entries[name], raw[name]) for name in picked["macro"]}
-    tables = {name: _event(name, entries[name], raw[name]) for name in picked["event"]}
+    tables = {}
+    for name in picked["event"]:
+        tables[name], found = _event(name, entries[name], raw[name])
+        quirks.extend(found)
     info = {name: _info(name, entries[name]) for name in names}
     return MarketData(prices, series, tables, info, quirks)

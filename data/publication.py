@@ -14,7 +14,7 @@ sessions: the Fed works on Good Friday, NYSE trades on Columbus Day).
 | TGA_DTS_DAILY | cash balance day | next business day 16:00 (Daily Treasury Statement) | next session |
 | DGS*, T10Y2Y, T10Y3M, T10YIE, T5YIE | trading day | same day 16:00 (the day's close) | same session |
 | CBOE_* (VIX family closes) | trading day | same day 16:15 | next session (after the 16:00 NYSE close) |
-| DFEDTARU, DFEDTARL, IORB | effective day | the day before (announced at the FOMC) | same session |
+| DFEDTARU, DFEDTARL, IORB | effective day | at the FOMC announcement that set it (see below) | the announcement's session |
 | BAA10Y, ACMTP10 | trading day | next business day 09:00 | next session |
 | DEXKOUS (KRW per USD, H.10 noon buying rate) | New York business day | same day 12:00 (the noon rate) | a Seoul close uses the previous NY business day's rate |
 | NFCI | week ending Friday | following Wednesday 08:30 | Wednesday |
@@ -34,10 +34,26 @@ sessions: the Fed works on Good Friday, NYSE trades on Columbus Day).
 
 Series missing from the table (a user's FRED pick) get the conservative
 default: next business day 09:00 ET, and their info says it was assumed.
+
+Target range and IORB (``anchor="fomc"``). A value is known when it was announced. A row
+dated (effective) d is known at the latest FOMC announcement released between the start
+of d - 1 and the end of d (New York time): the statement that set it, 14:15 ET until 2012,
+14:00 ET from 2013, the real time where it was later (2020-03-15, 17:00 ET, see
+`data.events.STATEMENT_RELEASES`). That covers a change effective the day after the
+statement (every move from 2017; 2020-03-16 after the Sunday 2020-03-15 statement) and a
+value effective on its own statement day (the range's first row 2008-12-16, known
+2008-12-16 14:15 ET, and the hikes FRED dates 2015-12-16 and 2016-12-14). A row with no
+announcement in that window carries the standing value and is known from the start of
+d (00:00 ET). The announcements are the bundled FOMC statements and held meetings
+(`data.events.fomc_announcements`, after the calendar corrections); every change in the
+bundled DFEDTARU/DFEDTARL/IORB falls in such a window (tests/data). A change announced
+after the bundled tables end (a FRED refresh) is seen from the start of its effective
+day: one evening late for a next-day change, a same-day inter-meeting move excepted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import time
 from functools import lru_cache
 from typing import Literal
@@ -53,13 +69,19 @@ ET = "America/New_York"
 class PublicationLag(BaseModel, frozen=True):
     """Rule turning an observation date into the instant it was published."""
 
-    anchor: Literal["date", "month_end"] = "date"
+    anchor: Literal["date", "month_end", "fomc"] = "date"  # fomc: the announcement
     days: int = 0  # calendar days after the anchor
     business_days: int = 0  # then this many US federal business days forward
     at: time = time(9, 0)  # Eastern time of day of the release
     note: str = ""
 
     def describe(self) -> str:
+        if self.anchor == "fomc":
+            return (
+                "the FOMC announcement that set it (statement 14:15 ET to 2012, 14:00 ET "
+                "from 2013) on the effective day or the day before, else the start of "
+                "the effective day" + (f" ({self.note})" if self.note else "")
+            )
         parts = ["month end" if self.anchor == "month_end" else "observation date"]
         if self.days:
             parts.append(f"+{self.days} day(s)")
@@ -74,7 +96,7 @@ _H41 = PublicationLag(business_days=1, at=time(16, 30), note="H.4.1, Thursday 16
 _NEXT_9 = PublicationLag(business_days=1, at=time(9, 0))
 _CLOSE = PublicationLag(at=time(16, 0), note="the day's close")
 _CBOE = PublicationLag(at=time(16, 15), note="CBOE close")
-_EFFECTIVE = PublicationLag(days=-1, at=time(14, 0), note="announced before it takes effect")
+_ANNOUNCED = PublicationLag(anchor="fomc", at=time(0, 0))  # see the module docstring
 
 PUBLICATION_LAGS: dict[str, PublicationLag] = {
     **dict.fromkeys(["WALCL", "WTREGEN", "WRESBAL", "TREAST", "WSHOMCB"], _H41),
@@ -87,7 +109,7 @@ PUBLICATION_LAGS: dict[str, PublicationLag] = {
         ["DGS1MO", "DGS3MO", "DGS6MO", "DGS1", "DGS2", "DGS5", "DGS10", "DGS30"], _CLOSE
     ),
     **dict.fromkeys(["T10Y2Y", "T10Y3M", "T10YIE", "T5YIE"], _CLOSE),
-    **dict.fromkeys(["DFEDTARU", "DFEDTARL", "IORB"], _EFFECTIVE),
+    **dict.fromkeys(["DFEDTARU", "DFEDTARL", "IORB"], _ANNOUNCED),
     "NFCI": PublicationLag(days=5, at=time(8, 30), note="Chicago Fed, Wednesday"),
     "STLFSI4": PublicationLag(days=6, at=time(10, 0), note="St. Louis Fed, Thursday"),
     "ICSA": PublicationLag(days=5, at=time(8, 30), note="DOL, Thursday"),
@@ -153,9 +175,36 @@ def _days(dates: pd.DatetimeIndex) -> np.ndarray:
     return naive.values.astype("datetime64[D]")
 
 
+# Where the ``fomc`` anchor finds the FOMC announcement instants (UTC, sorted): installed
+# by `data.events` when it is imported (it reads the bundled FOMC tables, corrected). This
+# module cannot import data.events, which imports it; importing `data` imports both.
+_ANNOUNCEMENTS: dict[str, Callable[[], pd.DatetimeIndex]] = {}
+
+
+def set_fomc_announcements(provider: Callable[[], pd.DatetimeIndex]) -> None:
+    """Install the calendar of FOMC announcement instants the ``fomc`` anchor uses."""
+    _ANNOUNCEMENTS["fomc"] = provider
+
+
+def _announced(days: np.ndarray) -> pd.DatetimeIndex:
+    """Latest FOMC announcement from the start of d - 1 to the end of d, else d 00:00 ET."""
+    provider = _ANNOUNCEMENTS.get("fomc")
+    if provider is None:
+        raise RuntimeError("no FOMC announcement calendar installed: import data.events first")
+    releases = provider()
+    start = _at_eastern(days, time(0, 0))
+    eve = _at_eastern(days - np.timedelta64(1, "D"), time(0, 0))
+    pos = releases.searchsorted(_at_eastern(days + np.timedelta64(1, "D"), time(0, 0))) - 1
+    latest = releases[pos.clip(0)]
+    found = (pos >= 0) & np.asarray(latest >= eve)
+    return pd.DatetimeIndex(np.where(found, latest.asi8, start.asi8), tz="UTC")
+
+
 def known_at(dates: pd.DatetimeIndex, lag: PublicationLag) -> pd.DatetimeIndex:
     """Publication instants (UTC) of observations dated ``dates`` under ``lag``."""
     days = _days(pd.DatetimeIndex(dates))
+    if lag.anchor == "fomc":
+        return _announced(days).as_unit("ns")
     if lag.anchor == "month_end":
         days = (days.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1
     if lag.days:

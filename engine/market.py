@@ -341,16 +341,33 @@ def signal_on_bars(
     return rows.set_axis(instants)
 
 
+SignalCache = dict[tuple[int, str, str], pd.DataFrame | pd.Series]
+
+
 def signals_for(
-    strategy: Strategy, md: MarketData, bars: Bars, calendars: Mapping[str, str]
+    strategy: Strategy,
+    md: MarketData,
+    bars: Bars,
+    calendars: Mapping[str, str],
+    cache: SignalCache | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every signal the strategy requests, computed on ``md`` and aligned to ``bars``."""
+    """Every signal the strategy requests, computed on ``md`` and aligned to ``bars``.
+
+    With a ``cache``, a signal already computed on this ``md`` with the same parameters
+    is reused (keyed by the MarketData's identity, the name and the parameters)."""
     instants = bar_instants(bars.index, calendars)
     out: dict[str, pd.DataFrame] = {}
     for key, request in strategy.signal_requests().items():
         if not isinstance(request, SignalRequest):
             raise TypeError(f"{strategy.name}.signal_requests()[{key!r}] must be a SignalRequest")
-        values = get_signal(request.signal)(md, **dict(request.params))
+        params = dict(request.params)
+        ident = (id(md), request.signal, repr(sorted(params.items())))
+        if cache is not None and ident in cache:
+            values = cache[ident]
+        else:
+            values = get_signal(request.signal)(md, **params)
+            if cache is not None:
+                cache[ident] = values
         aligned = signal_on_bars(values, request.calendar, instants)
         out[key] = aligned.set_axis(bars.index)
     return out
@@ -367,6 +384,7 @@ def run_market(
     end: str | None = None,
     adjust: bool = True,
     currency: str | None = "USD",
+    signal_cache: SignalCache | None = None,
 ) -> Result:
     """Backtest ``strategy`` on its symbols (or ``symbols``) from ``md``, signals included.
 
@@ -379,7 +397,8 @@ def run_market(
 
     ``currency="USD"`` (default) values the portfolio in USD, converting KRW-quoted
     symbols at the point-in-time DEXKOUS rate; ``None`` trades every symbol as quoted
-    (``manifest["fx"]``). A symbol whose data ends before the run's last bar is closed
+    (``manifest["fx"]``). ``signal_cache`` (a dict) shares computed signals between runs
+    on the same ``md``: each (signal, parameters) is computed once. A symbol whose data ends before the run's last bar is closed
     at its last bar (``manifest["data_end"]``); see the module docstring.
     """
     check_mode(mode)
@@ -391,12 +410,12 @@ def run_market(
     bars, calendars, fx = market_bars(
         md, names, start=start, end=end, adjust=adjust, currency=currency
     )
-    signals = signals_for(strategy, md, bars, calendars)
-    first = warmup_end(signals, bars) if start is None else None
-    if first is not None and first > 0:
-        bars = _slice(bars, first)
-        signals = {k: v.iloc[first:] for k, v in signals.items()}
+    signals = signals_for(strategy, md, bars, calendars, cache=signal_cache)
     bars = replace(bars, signals=signals)
+    required = [bars.symbols.index(s) for s in strategy.required_symbols() if s in bars.symbols]
+    first = warmup_end(signals, bars, required) if start is None else None
+    if first is not None and first > 0:
+        bars = bars.rows(first)
     ended = data_ends(md, bars, calendars)
     weights = None
     if ended:
@@ -420,10 +439,14 @@ def run_market(
     return result
 
 
-def warmup_end(signals: Mapping[str, pd.DataFrame], bars: Bars) -> int | None:
+def warmup_end(
+    signals: Mapping[str, pd.DataFrame], bars: Bars, required: Sequence[int] | None = None
+) -> int | None:
     """First bar position where every signal's numeric columns are all defined and every
-    symbol has had a bar (None when some signal is never fully defined)."""
-    firsts = [int(np.argmax(bars.tradable[:, k])) for k in range(bars.n_assets)]
+    ``required`` asset column (default: all) has had a bar (None when some signal is
+    never fully defined)."""
+    cols = range(bars.n_assets) if required is None else required
+    firsts = [int(np.argmax(bars.tradable[:, k])) for k in cols]
     for frame in signals.values():
         numeric = frame.select_dtypes("number")
         if numeric.shape[1] == 0:
@@ -433,12 +456,6 @@ def warmup_end(signals: Mapping[str, pd.DataFrame], bars: Bars) -> int | None:
             return None
         firsts.append(int(np.argmax(ok)))
     return max(firsts) if firsts else None
-
-
-def _slice(bars: Bars, first: int) -> Bars:
-    arrays = {f: getattr(bars, f)[first:] for f in (*OHLC, "tradable")}
-    opens = None if bars.opens is None else bars.opens[first:]
-    return replace(bars, index=bars.index[first:], opens=opens, **arrays)
 
 
 def _provenance(

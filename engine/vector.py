@@ -69,6 +69,8 @@ def vbt_portfolio(
     # tz-aware DatetimeIndex to an object array of Timestamps on every wrap (slow).
     close = pd.DataFrame(plan.close_val, columns=list(bars.symbols)).bfill()
     granularity = np.nan if config.fractional else 1.0
+    slippage = np.ascontiguousarray(np.broadcast_to(plan.slippage, (n, m)))
+    costs = (config.costs.fees, config.costs.fixed_fees)
     capacity = len(plan.targets) + 2 * m
     while True:  # deterministic: a second run only when the first log ran out of room
         weight, pending = np.full(m, np.nan), np.zeros(m, dtype=np.bool_)
@@ -79,7 +81,7 @@ def vbt_portfolio(
             close,
             callbacks.order,
             plan.fill_price,
-            np.ascontiguousarray(np.broadcast_to(plan.slippage, (n, m))),
+            slippage,
             pending,
             fail_cash,
             config.costs.fees,
@@ -98,7 +100,16 @@ def vbt_portfolio(
                 np.empty(m),
             ),
             post_order_func_nb=callbacks.post_order,
-            post_order_args=(weight, pending, fail_cash, granularity, records, n_records),
+            post_order_args=(
+                weight,
+                pending,
+                fail_cash,
+                granularity,
+                *costs,
+                slippage,
+                records,
+                n_records,
+            ),
             init_cash=config.init_cash,
             cash_sharing=True,
             group_by=True,

@@ -25,6 +25,7 @@ import pandas as pd
 
 import data
 from data.market import MarketData
+from engine.market import SignalCache
 from flowbt.experiment import Experiment
 from flowbt.report.files import check_out_dir, write_json
 from flowbt.runs import run_experiment
@@ -102,10 +103,13 @@ def run_book(
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / BOOK_FILE, {"flowbt": "book", "runs": [r.name for r in runs]})
     md = md if md is not None else data.load()
+    cache: SignalCache = {}  # each (signal, parameters) computed once for all runs
     rows: list[dict[str, Any]] = []
     for k, run in enumerate(runs, start=1):
         began = time.perf_counter()
-        m = run_experiment(run.experiment, out / run.name, md=md, tearsheet=tearsheet)
+        m = run_experiment(
+            run.experiment, out / run.name, md=md, tearsheet=tearsheet, signal_cache=cache
+        )
         symbols = run.experiment.build_strategy().symbols or []
         row = {
             "run": run.name,

@@ -13,7 +13,7 @@ from typing import Any
 
 import data
 from data.market import MarketData
-from engine.market import run_market
+from engine.market import SignalCache, run_market
 from flowbt.experiment import Experiment
 from flowbt.report.files import check_out_dir, write_results
 from flowbt.report.tearsheet import benchmark_close, metrics, write_tearsheet
@@ -26,6 +26,7 @@ def run_experiment(
     md: MarketData | None = None,
     tearsheet: bool = True,
     plot: bool = True,
+    signal_cache: SignalCache | None = None,
 ) -> dict[str, Any]:
     """Run ``exp`` on the bundled (or given) data and write its results folder; returns
     the metrics written. Every symbol and the benchmark are checked before any work."""
@@ -41,7 +42,15 @@ def run_experiment(
         md.price(name)  # unknown symbol -> DataError naming it, before any work
     start = exp.start.isoformat() if exp.start else None
     end = exp.end.isoformat() if exp.end else None
-    result = run_market(strat, md, exp.backtest_config(), mode=exp.mode, start=start, end=end)
+    result = run_market(
+        strat,
+        md,
+        exp.backtest_config(),
+        mode=exp.mode,
+        start=start,
+        end=end,
+        signal_cache=signal_cache,
+    )
     result.manifest["experiment"] = exp.model_dump(mode="json")
     written = write_results(result, out, plot=plot)
     written["benchmark"] = benchmark

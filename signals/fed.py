@@ -17,8 +17,10 @@ Units: rates in percent, changes in basis points, probabilities in [0, 1]; swing
 percentage points. Point in time: a session's value uses what was known at its NYSE close
 (16:00 ET): futures settlements are known at 17:00 ET, so the previous session's; EFFR is
 published 09:00 ET the next business day, so the previous day's rate; DGS3MO/DGS2 at the
-day's close; the FOMC calendar as published (once a statement is out, 14:00 ET, the next
-meeting is the following one). Sources: CBOT ZQ futures (``fed_funds_futures``), FRED EFFR,
+day's close; the target range (DFEDTARL) from the statement that set it (its first row,
+2008-12-16, at 14:15 ET that day, not on the eve); the FOMC calendar as published (once a
+statement is out, 14:00 ET, the next meeting is the following one; the calendar's
+corrections against the FOMC's published one are in `data.events`). Sources: CBOT ZQ futures (``fed_funds_futures``), FRED EFFR,
 DGS3MO, DGS2, DFEDTARL, ``fomc_meetings``; Fed communications from `signals.fed_speak` or
 the bundled statement, minutes and speech tables.
 """
@@ -248,12 +250,18 @@ def _strip_on(md: MarketData, index: pd.DatetimeIndex, calendar: str) -> pd.Data
 
 
 def _meetings(md: MarketData) -> pd.DataFrame:
-    """FOMC meetings (``date``, ``known_at``, ``change_bps``, ``scheduled``) by statement time."""
+    """FOMC meetings (``date``, ``known_at``, ``change_bps``, ``scheduled``, ``held``) by
+    statement time. ``scheduled``: on the calendar before it happened (not an inter-meeting
+    action); ``held``: not a cancelled meeting (a scheduled meeting that was replaced, e.g.
+    2020-03-18 by 2020-03-15, whose ``known_at`` is its replacing statement's)."""
     frame = md.event("fomc_meetings")
     if frame.empty:
         raise ValueError("fomc_meetings holds no meeting: the next FOMC meeting is unknown")
     unscheduled = frame["date"].dt.strftime("%Y-%m-%d").isin(UNSCHEDULED_MEETINGS)
-    out = frame[["date", "known_at", "change_bps"]].assign(scheduled=~unscheduled.to_numpy())
+    status = frame["status"] if "status" in frame.columns else pd.Series("", index=frame.index)
+    out = frame[["date", "known_at", "change_bps"]].assign(
+        scheduled=~unscheduled.to_numpy(), held=(status != "cancelled").to_numpy()
+    )
     return out.sort_values("known_at", kind="stable").reset_index(drop=True)
 
 
@@ -356,8 +364,10 @@ ODDS_COLUMNS = [
 def rate_cut_odds(md: MarketData, *, symbol: str = "SPY") -> pd.DataFrame:
     """Odds of a cut at the next FOMC meeting, per session of ``symbol`` (from EFFR's start).
 
-    Columns: ``next_meeting`` (date of the next meeting whose statement is not out by the
-    close), ``method``, ``effr`` (percent, as published), ``expected_change_bp``,
+    Columns: ``next_meeting`` (date of the next scheduled meeting whose statement is not
+    out by the close; inter-meeting actions such as 2020-03-23 never are one, a cancelled
+    meeting is one until the announcement replacing it: 2020-03-18 until the 2020-03-15
+    statement), ``method``, ``effr`` (percent, as published), ``expected_change_bp``,
     ``prob_cut`` / ``prob_hold`` / ``prob_hike`` (25 bp step split, sum to 1) and
     ``cuts_priced_2y`` ((EFFR - 2-year yield) / 0.25, context only).
 
@@ -374,7 +384,8 @@ def rate_cut_odds(md: MarketData, *, symbol: str = "SPY") -> pd.DataFrame:
     meeting near the horizon's end cannot amplify bill noise more than 2x). The policy
     rate is the EFFR robust to its pre-2008 spikes (`_policy_rate`: median of the prints
     since the last statement). No cut below a zero lower limit of the target range is
-    priced (DFEDTARL, from 2008-12-16). Bills trade rich in flights to quality (2007-08)
+    priced (DFEDTARL, known from the statement that set it: from the 2008-12-16 close,
+    so not on the eve of that meeting). Bills trade rich in flights to quality (2007-08)
     and under the zero bound, so read the proxy as a direction. On the eve of the 140
     meetings 2009-2026 whose decision the calendar records, its expected change
     correlates 0.94 with the decision and has the sign of all 29 moves. ``method = "none"`` where neither is computable: stale inputs,
@@ -405,14 +416,16 @@ def rate_cut_odds(md: MarketData, *, symbol: str = "SPY") -> pd.DataFrame:
     closes = session_close(index, calendar)
 
     meetings = _meetings(md)
+    # the calendar (a cancelled meeting stays on it until the announcement replacing it)
     planned = meetings.loc[meetings["scheduled"]].reset_index(drop=True)
     next_pos, next_meeting = _next_meetings(planned, closes)
+    decisions = meetings.loc[meetings["held"]].reset_index(drop=True)
 
     strip = _strip_on(md, index, calendar)
     futures = _fedwatch_changes(index, closes, next_meeting, strip, effr, meetings)
     bill = _macro_on(md, "DGS3MO", index, calendar, MACRO_MAX_AGE_DAYS).to_numpy()
     floor = _macro_on(md, "DFEDTARL", index, calendar, MACRO_MAX_AGE_DAYS).to_numpy()
-    policy = _policy_rate(md, index, calendar, meetings)
+    policy = _policy_rate(md, index, calendar, decisions)
     proxy = _bill_proxy_changes(index, policy, bill * MONEY_MARKET_BASIS, floor, planned, next_pos)
     two_year = _macro_on(md, "DGS2", index, calendar, MACRO_MAX_AGE_DAYS).to_numpy()
 

@@ -46,6 +46,7 @@ from engine.nb.standing import (
     OUT_FILLED,
     OUT_REJECTED,
     decide,
+    fee_shrink,
     may_attempt,
     sale_pending,
     settle,
@@ -349,7 +350,8 @@ def run_bars(
                     cash[0] = c1
                     pos[j] = p1
                 coming = units > 0.0 and sale_pending(standing, pending, pos, last_val, val, j)
-                outcome, reason, still = settle(units, filled, status, granularity, coming)
+                shrink = fee_shrink(fees, slippage[i, j], fixed_fees, c0)
+                outcome, reason, still = settle(units, filled, status, granularity, coming, shrink)
                 if outcome >= 0:
                     _record(
                         records, n_records, i, j, filled, units, price, fee,

@@ -83,12 +83,16 @@ def settle(
     status: int,
     granularity: float,
     more_cash_coming: bool,
+    shrink: float,
 ) -> tuple[int, int, bool]:
     """(outcome, reason, still pending) of one target order; outcome -1 = nothing to record.
 
     ``requested`` and ``filled`` are signed units; ``status`` is the fill status of
     ``engine.nb.fills`` (vectorbt uses the same codes). An order that rounds to no
     whole unit reaches its target; a purchase that could not afford one is rejected.
+    ``shrink`` is the fraction of a purchase that fees and slippage alone take when it
+    spends the cash exactly (``fee_shrink``): a purchase short by no more than that is
+    filled, not cut (the costs come out of the target's value).
     """
     want = round_down(abs(requested), granularity)
     if want <= 0.0 or is_close(want, 0.0):
@@ -101,5 +105,18 @@ def settle(
             return OUT_REJECTED, FEES, False
         return -1, NO_REASON, False
     if status == FILLED and done > 0.0:
+        floor = round_down(abs(requested) * (1.0 - shrink), granularity)
+        if done >= floor or is_close(done, floor):
+            return OUT_FILLED, NO_REASON, False
         return OUT_CUT, CASH, more_cash_coming
     return OUT_REJECTED, CASH, more_cash_coming
+
+
+@njit(cache=True)
+def fee_shrink(fees: float, slippage: float, fixed_fees: float, cash: float) -> float:
+    """Fraction of a purchase that costs take when it spends all of ``cash``: units
+    ``(cash - fixed) / (price (1 + slippage) (1 + fees))`` instead of ``cash / price``."""
+    if cash <= 0.0:
+        return 0.0
+    kept = max(cash - fixed_fees, 0.0) / cash / ((1.0 + slippage) * (1.0 + fees))
+    return 1.0 - kept + 1e-12

@@ -26,7 +26,7 @@ from vectorbt.portfolio.enums import Direction, NoOrder, SizeType
 
 from engine.enums import TARGET_ORDER_ID
 from engine.nb.fills import is_close
-from engine.nb.standing import decide, may_attempt, sale_pending, settle
+from engine.nb.standing import decide, fee_shrink, may_attempt, sale_pending, settle
 
 TARGET_PERCENT = SizeType.TargetPercent
 BOTH = Direction.Both
@@ -109,6 +109,9 @@ def post_order(
     pending: np.ndarray,
     fail_cash: np.ndarray,
     granularity: float,
+    fees: float,
+    fixed_fees: float,
+    slippage: np.ndarray,
     records: np.ndarray,
     n_records: np.ndarray,
 ) -> None:
@@ -125,7 +128,8 @@ def post_order(
     coming = units > 0.0 and sale_pending(
         weight, pending, c.last_position, c.last_val_price, val, col
     )
-    outcome, reason, still = settle(units, filled, res.status, granularity, coming)
+    shrink = fee_shrink(fees, slippage[c.i, col], fixed_fees, _snap(c.cash_before))
+    outcome, reason, still = settle(units, filled, res.status, granularity, coming, shrink)
     if outcome >= 0:
         k = n_records[0]
         if k < records.shape[0]:

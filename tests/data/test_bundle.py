@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from data.bundle import BUNDLE_DIR, manifest
+from data.events import EVENT_CORRECTIONS
 
 
 def test_known_closes_are_the_published_ones(bundle):
@@ -76,7 +77,10 @@ def test_quirks_are_handled_by_rule_and_reported(bundle):
     frame = bundle.price("SPX")
     assert frame.loc[:"2016-06-27", ["high", "low"]].isna().all().all()
     assert frame.loc["2016-06-28":, ["high", "low"]].notna().all().all()
-    assert len(quirks) == 4  # nothing else was touched
+    fomc = {k: q for k, q in quirks.items() if k[0] in ("fomc_meetings", "fomc_statements")}
+    assert len(quirks) - len(fomc) == 4  # no other price was touched
+    # the FOMC calendar corrections, one quirk each (tests/data/test_fomc_calendar.py)
+    assert len(fomc) == len(EVENT_CORRECTIONS) == 5
 
 
 def test_repaired_bars_contain_open_and_close(bundle):

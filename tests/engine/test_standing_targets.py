@@ -121,17 +121,17 @@ def test_a_switch_decided_on_friday_buys_btc_after_mondays_sale(bundle):
         assert res.weights["BTC-USD"].iloc[-1] == pytest.approx(1.0)
 
 
-def test_cut_buys_wait_only_for_cash_that_is_coming():
-    """One asset, all in with fees: the buy shrinks to the cash (cut by the fee) and
-    counts as reached, since no sale is pending; nothing is retried."""
+def test_a_buy_shrunk_only_by_its_fees_is_filled():
+    """One asset, all in with 1% fees: the buy shrinks to the cash (the fee comes out of
+    the target's value); that is a full fill, the target is reached, nothing is retried."""
     idx = pd.date_range("2024-01-01", periods=6, tz="UTC")
     frame = pd.DataFrame({"open": 100.0, "high": 101.0, "low": 99.0, "close": 100.0}, index=idx)
     w = np.ones((6, 1))
     bars = bars_from_frames({"X": frame})
     for run in (run_event, run_vector):
         res = run(None, bars, BacktestConfig(costs=CostModel(fees=0.01)), weights=w)
-        assert res.orders["status"].tolist() == ["cut"]
-        assert res.orders["reason"].tolist() == ["cash"]
+        assert res.orders["status"].tolist() == ["filled"]
+        assert res.orders["reason"].tolist() == [""]
         assert res.orders["size"].iloc[0] == pytest.approx(100_000 / (100.0 * 1.01))
         assert res.off_target_days() == (0, 0)
 
@@ -157,3 +157,24 @@ def test_liquidity_rotation_holds_what_it_asks_for(bundle):
     assert (stretch[asked == 1.0] > 0.95).mean() > 0.95
     s = bt.stats()
     assert s["longest_off_target_days"] <= 6 and s["n_orders_rejected"] > 0
+
+
+def test_a_buy_short_of_cash_is_cut_and_retried_after_the_sale(bundle):
+    """Half in SPY, then 80% BTC and 20% SPY from Friday 2024-03-08's close: Saturday's
+    BTC buy has the 50% cash only, so it is cut (reason cash) and stays pending while the
+    SPY sale is to come; after Monday's sale it is bought up to 80% at the next crypto open."""
+    bars, _ = bars_from_market(bundle, ["SPY", "BTC-USD"], start="2024-03-04", end="2024-03-15")
+    friday = bars.index.get_loc(pd.Timestamp("2024-03-08 21:00", tz="UTC"))
+    w = np.zeros((bars.n_bars, 2))
+    w[:friday, 0] = 0.5
+    w[friday:] = [0.2, 0.8]
+    for run in (run_event, run_vector):
+        res = run(None, bars, BacktestConfig(), weights=w)
+        btc = res.orders[res.orders["symbol"] == "BTC-USD"]
+        assert btc["status"].tolist() == ["cut", "filled"]
+        assert btc["reason"].tolist() == ["cash", ""]
+        first, second = btc.iloc[0], btc.iloc[1]
+        assert first["size"] * first["price"] == pytest.approx(res.cash.iloc[friday], rel=1e-9)
+        assert str(second["date"]) == "2024-03-13 00:00:00+00:00"  # after Monday's sale
+        assert res.weights["BTC-USD"].iloc[-1] == pytest.approx(0.8, abs=0.03)
+        assert res.off_target_days()[1] <= 4
