@@ -413,7 +413,8 @@ def run_market(
     signals = signals_for(strategy, md, bars, calendars, cache=signal_cache)
     bars = replace(bars, signals=signals)
     required = [bars.symbols.index(s) for s in strategy.required_symbols() if s in bars.symbols]
-    first = warmup_end(signals, bars, required) if start is None else None
+    needed = {k: signals[k] for k in strategy.required_signals() if k in signals}
+    first = warmup_end(needed, bars, required) if start is None else None
     if first is not None and first > 0:
         bars = bars.rows(first)
     ended = data_ends(md, bars, calendars)

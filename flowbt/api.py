@@ -164,7 +164,11 @@ def backtest(
         strategy = get_strategy(strategy)(params)
     elif params:
         raise ValueError("pass parameters either to the strategy instance or as keywords")
-    config = config or BacktestConfig(costs=CostModel(fees=fees))
+    config = config or BacktestConfig(
+        costs=CostModel(fees=fees),
+        rebalance=strategy.rebalance,
+        drift_threshold=strategy.drift_threshold,
+    )
     if isinstance(prices, MarketData):
         result = run_market(
             strategy, prices, config, mode=mode, symbols=symbols, start=start, end=end

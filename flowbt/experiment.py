@@ -9,7 +9,8 @@ benchmark. A mistake is one line naming the key, the bad value and what is allow
     start = 2015-01-02
     mode = "event"                 # or "vector"
     fill = "next_open"             # or "close"
-    rebalance = "on_change"        # or "every_bar"
+    rebalance = "on_change"        # or "every_bar" (default: the strategy's)
+    drift_threshold = 0.0          # with every_bar: trade only assets this far off target
     benchmark = "SPY"
     [costs]
     fees = 0.001                   # fraction of notional per fill (the default: 10 bps)
@@ -63,7 +64,8 @@ class Experiment(BaseModel):
     end: dt.date | None = None
     costs: Costs = Field(default_factory=Costs)
     fill: Literal["next_open", "close"] = "next_open"
-    rebalance: Literal["on_change", "every_bar"] = "on_change"
+    rebalance: Literal["on_change", "every_bar"] | None = None  # default: the strategy's
+    drift_threshold: float | None = Field(None, ge=0.0, le=1.0)
     mode: Literal["event", "vector"] = "event"
     benchmark: str | None = None
     init_cash: float = Field(100_000.0, gt=0)
@@ -103,8 +105,15 @@ class Experiment(BaseModel):
         return strategy
 
     def backtest_config(self) -> BacktestConfig:
+        """The engine settings; rebalancing as given, else the strategy's preference."""
+        cls = get_strategy(self.strategy)
+        drift = cls.drift_threshold if self.drift_threshold is None else self.drift_threshold
         return BacktestConfig(
-            init_cash=self.init_cash, costs=self.costs, fill=self.fill, rebalance=self.rebalance
+            init_cash=self.init_cash,
+            costs=self.costs,
+            fill=self.fill,
+            rebalance=self.rebalance or cls.rebalance,
+            drift_threshold=drift,
         )
 
     def benchmark_symbol(self, strategy: Strategy) -> str | None:

@@ -90,6 +90,10 @@ class Strategy:
     benchmark: ClassVar[str] = "SPY"
     # the named universes it can trade (``--universe``); empty: only its own symbols
     universes: ClassVar[tuple[str, ...]] = ()
+    # its preferred rebalancing (engine.config.BacktestConfig), used unless a run says
+    # otherwise: re-decide only on change, or every bar outside a drift band
+    rebalance: ClassVar[str] = "on_change"
+    drift_threshold: ClassVar[float] = 0.0
 
     def __init__(
         self,
@@ -135,6 +139,11 @@ class Strategy:
         (its warm-up); default: all of them. A strategy that takes up later listings by
         itself (a basket that adds SNDK once listed) returns fewer."""
         return list(self.symbols or [])
+
+    def required_signals(self) -> list[str]:
+        """Keys of ``signal_requests()`` that must be defined before a run begins;
+        default: all of them (see ``required_symbols``)."""
+        return list(self.signal_requests())
 
     def signal_requests(self) -> Mapping[str, SignalRequest]:
         """Signals this strategy reads from ``view.signals`` (key -> request); default none.

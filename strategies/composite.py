@@ -11,7 +11,10 @@ another one buys is a smaller order, not two).
 Signals: the union of the sleeves' signal requests, each under ``sleeve:key``.
 Rule: sleeve weights are fractions of the book (they sum to at most 1; the rest is
 cash). A sleeve's "no decision" (NaN) keeps its previous weights; before a sleeve's
-first decision it is flat.
+first decision it is flat. The book is rebalanced back to its blend on every bar where
+an asset has drifted more than 5% of the book from its target (``rebalance =
+"every_bar"``, ``drift_threshold = 0.05``), so one sleeve's winner does not crowd out
+the others.
 
 Point in time: every sleeve is point in time (their own contract), and a sum of
 point-in-time weights is point in time: the book's row ``t`` uses data up to ``t``.
@@ -71,6 +74,9 @@ class Composite(Strategy):
     params: CompositeParams
     default_universe = None
     benchmark = "SPY"
+    # a book is kept at its blend: every bar, trading assets more than 5% off target
+    rebalance = "every_bar"
+    drift_threshold = 0.05
     resolve: ClassVar[Callable[[str], type[Strategy]] | None] = None
 
     def __init__(
@@ -102,6 +108,11 @@ class Composite(Strategy):
         for _, sleeve in self.sleeves:
             out += [s for s in sleeve.required_symbols() if s not in out]
         return out
+
+    def required_signals(self) -> list[str]:
+        return [
+            f"{k}:{key}" for k, (_, s) in enumerate(self.sleeves) for key in s.required_signals()
+        ]
 
     def signal_requests(self) -> Mapping[str, SignalRequest]:
         return {

@@ -6,7 +6,8 @@ levels, so their estimated position is itself a flow signal. Signal:
 20/60/120/250 sessions, scaled to ``target_vol`` / realised 60-day vol, capped at
 ``max_leverage``, clipped to [-1, 1]). The weight is that position, floored at 0
 when ``long_only``; with several symbols (``--universe``) each asset's own position
-divided by the number of assets (an equal risk budget each).
+divided by the number of assets that have one at that bar (an equal risk budget each;
+a member listed later joins once its position is defined).
 
 Point in time: the position at a bar uses closes up to that bar; it is filled at
 the next session's open.
@@ -52,12 +53,21 @@ class CtaTrend(Strategy):
             for s in self._symbols()
         }
 
+    def required_symbols(self) -> list[str]:
+        """A basket starts with its first (longest-traded) member; the others join as
+        their positions become defined."""
+        return self._symbols()[:1]
+
+    def required_signals(self) -> list[str]:
+        return [self._key(s) for s in self.required_symbols()]
+
     def target_weights(self, view: MarketView) -> pd.DataFrame:
-        symbols = self._symbols()
-        out = {}
-        for symbol in symbols:
+        positions = {}
+        for symbol in self._symbols():
             position = view.signals[self._key(symbol)]["position"]
             if self.params.long_only:
                 position = position.clip(lower=0.0)
-            out[symbol] = position.fillna(0.0) / len(symbols)
-        return pd.DataFrame(out, index=view.close.index)
+            positions[symbol] = position
+        frame = pd.DataFrame(positions, index=view.close.index)
+        live = frame.notna().sum(axis=1).clip(lower=1)  # members with a position by now
+        return frame.div(live, axis=0).fillna(0.0)

@@ -53,6 +53,11 @@ class LiquidityRotation(Strategy):
         """In ``memory``: BTC-USD against all of the universe's chip makers."""
         return [CRYPTO, *super().symbols_for_universe(name, members)]
 
+    def required_symbols(self) -> list[str]:
+        """BTC and the first chip maker; later listings (SNDK) join once they trade."""
+        chips = [s for s in (self.symbols or self.default_symbols) if s != CRYPTO]
+        return [CRYPTO, *chips[:1]]
+
     def signal_requests(self) -> Mapping[str, SignalRequest]:
         return {"drain": SignalRequest("liquidity_drain")}
 

@@ -30,6 +30,11 @@ class SmaCross(Strategy):
     name = "sma_cross"
     Params = SmaCrossParams
     universes = ("equities", "memory", "crypto")
+
+    def required_symbols(self) -> list[str]:
+        """The first symbol; a basket's later listings trade once their windows fill."""
+        return list(self.symbols or [])[:1]
+
     params: SmaCrossParams  # the validated instance Strategy.__init__ stores
 
     def target_weights(self, view: MarketView) -> pd.DataFrame:
