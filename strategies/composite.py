@@ -43,10 +43,14 @@ class SleeveSpec(BaseModel):
     symbols: tuple[str, ...] | None = Field(None, description="default: the sleeve's own")
 
 
+# every thesis, one sleeve each (the default book of ``flowbt book`` / ``make run``)
 DEFAULT_SLEEVES: tuple[SleeveSpec, ...] = (
-    SleeveSpec(strategy="liquidity_rotation", weight=0.35),
-    SleeveSpec(strategy="cta_trend", weight=0.35),
-    SleeveSpec(strategy="buyback_blackout", weight=0.30),
+    SleeveSpec(strategy="fed_pivot", weight=0.15),
+    SleeveSpec(strategy="cta_trend", weight=0.20),
+    SleeveSpec(strategy="buyback_blackout", weight=0.15),
+    SleeveSpec(strategy="liquidity_rotation", weight=0.20),
+    SleeveSpec(strategy="memory_cycle", weight=0.15),
+    SleeveSpec(strategy="vix_hedge", weight=0.15),
 )
 
 
