@@ -98,8 +98,16 @@ def summary_line(strategy: str, m: dict[str, Any], out: Path, *, window: bool = 
         f"({m['periods_per_year']}/yr, {m['calendar']}), max drawdown "
         f"{m['max_drawdown']:.2%}, {count} ({m['n_orders_cut']} cut, "
         f"{m['n_orders_rejected']} rejected), off target {m['off_target_days']} days "
-        f"(longest {m['longest_off_target_days']}) -> {out}"
+        f"(longest {m['longest_off_target_days']}){_notes(m)} -> {out}"
     )
+
+
+def _notes(m: dict[str, Any]) -> str:
+    """What the run could not trade as asked: symbols whose data ended, stale FX."""
+    notes = [f"{s} data ended {d} (sold there)" for s, d in (m.get("data_end") or {}).items()]
+    if m.get("fx_stale_from"):
+        notes.append(f"FX stale from {m['fx_stale_from']}")
+    return "; " + "; ".join(notes) if notes else ""
 
 
 def cli_settings(

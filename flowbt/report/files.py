@@ -84,6 +84,9 @@ def write_results(result: Result, out: Path, *, plot: bool = True) -> dict[str, 
     metrics: dict[str, Any] = json_clean(result.stats())
     metrics["mode"] = result.mode
     metrics["strategy"] = result.manifest_name()
+    # symbols whose data ended before the run did (sold at their last bar), stale FX
+    metrics["data_end"] = result.manifest.get("data_end", {})
+    metrics["fx_stale_from"] = (result.manifest.get("fx") or {}).get("stale_from")
     write_json(out / "metrics.json", metrics)
     write_json(out / "manifest.json", result.manifest)
     equity = pd.DataFrame({"date": result.equity.index, "equity": result.equity.to_numpy()})

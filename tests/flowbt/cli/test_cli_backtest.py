@@ -99,3 +99,13 @@ def test_orders_csv_and_summary_report_cut_and_rejected_orders(tmp_path, capsys)
         f"{metrics['off_target_days']} days (longest {metrics['longest_off_target_days']})"
     )
     assert line in stdout
+
+
+def test_summary_says_which_symbols_stopped_trading_when_their_data_ended(tmp_path, capsys):
+    out = tmp_path / "late"
+    args = ("backtest", "liquidity_rotation", "--out", str(out), "--start", "2026-01-02")
+    code, stdout, err = run(capsys, *args, "--no-tearsheet")
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["data_end"] == {"BTC-USD": "2026-06-05"}
+    assert "BTC-USD data ended 2026-06-05 (sold there)" in stdout
