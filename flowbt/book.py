@@ -15,6 +15,7 @@ anything else is refused untouched.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from data.market import MarketData
 from engine.market import SignalCache
 from flowbt.experiment import Experiment
 from flowbt.report.files import check_out_dir, write_json
+from flowbt.report.tearsheet import TearsheetJob, run_jobs
 from flowbt.runs import run_experiment
 from strategies.composite import DEFAULT_SLEEVES
 from strategies.registry import get_strategy
@@ -104,11 +106,17 @@ def run_book(
     write_json(out / BOOK_FILE, {"flowbt": "book", "runs": [r.name for r in runs]})
     md = md if md is not None else data.load()
     cache: SignalCache = {}  # each (signal, parameters) computed once for all runs
+    jobs: list[TearsheetJob] = []  # the tearsheets, drawn at the end on both cores
     rows: list[dict[str, Any]] = []
     for k, run in enumerate(runs, start=1):
         began = time.perf_counter()
         m = run_experiment(
-            run.experiment, out / run.name, md=md, tearsheet=tearsheet, signal_cache=cache
+            run.experiment,
+            out / run.name,
+            md=md,
+            tearsheet=tearsheet,
+            signal_cache=cache,
+            jobs=jobs,
         )
         symbols = run.experiment.build_strategy().symbols or []
         row = {
@@ -125,6 +133,10 @@ def run_book(
             f"total return {m['total_return']:.1%}, {m['n_trades']} trades, "
             f"{m['off_target_days']} days off target ({time.perf_counter() - began:.1f} s)"
         )
+    if jobs:
+        began = time.perf_counter()
+        run_jobs(jobs, workers=min(2, os.cpu_count() or 1))
+        progress(f"{len(jobs)} tearsheets ({time.perf_counter() - began:.1f} s)")
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     summary.to_csv(out / "summary.csv", index=False)
     return summary

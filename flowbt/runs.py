@@ -16,7 +16,7 @@ from data.market import MarketData
 from engine.market import SignalCache, run_market
 from flowbt.experiment import Experiment
 from flowbt.report.files import check_out_dir, write_results
-from flowbt.report.tearsheet import benchmark_close, metrics, write_tearsheet
+from flowbt.report.tearsheet import TearsheetJob, benchmark_close, run_job, tearsheet_job
 
 
 def run_experiment(
@@ -27,9 +27,12 @@ def run_experiment(
     tearsheet: bool = True,
     plot: bool = True,
     signal_cache: SignalCache | None = None,
+    jobs: list[TearsheetJob] | None = None,
 ) -> dict[str, Any]:
     """Run ``exp`` on the bundled (or given) data and write its results folder; returns
-    the metrics written. Every symbol and the benchmark are checked before any work."""
+    the metrics written. Every symbol and the benchmark are checked before any work.
+    With ``jobs`` the tearsheet is queued there (`flowbt.report.tearsheet.run_jobs`)
+    instead of drawn now."""
     strat = exp.build_strategy()
     names = strat.symbols
     if not names:
@@ -56,6 +59,11 @@ def run_experiment(
     written["benchmark"] = benchmark
     if tearsheet:
         bench = benchmark_close(md, benchmark) if benchmark else None
-        write_tearsheet(result, out / "tearsheet.html", benchmark=bench)
-        metrics(result, bench).to_csv(out / "quantstats.csv")
+        job = tearsheet_job(
+            result, bench, html=out / "tearsheet.html", table=out / "quantstats.csv"
+        )
+        if jobs is None:
+            run_job(job)
+        else:
+            jobs.append(job)
     return written

@@ -7,6 +7,7 @@ import pandas as pd
 from hypothesis import HealthCheck, settings
 
 from engine.bars import Bars, bars_from_frames
+from engine.result import Result
 
 # modest and deterministic: property tests must be fast and reproducible
 PROPERTY = settings(
@@ -65,3 +66,15 @@ def assert_user_error(code: int, out: str, err: str, needle: str) -> None:
     assert needle in err
     assert err.startswith("flowbt: error: ") and err.count("\n") == 1
     assert "Traceback" not in out + err
+
+
+def settled_gap(res: Result, days: int = 5) -> tuple[float, float]:
+    """Share of bars whose target has stood >= ``days`` days, and the largest gap there between
+    the invested share held and the one asked for."""
+    target = res.target_weights
+    changed = (target.diff().abs().sum(axis=1) > 0).to_numpy()
+    stamps = target.index
+    last = pd.Series(np.where(changed, stamps.asi8, np.nan), index=stamps).ffill()
+    settled = (stamps.asi8 - last.to_numpy()) >= days * 86_400 * 10**9
+    gap = (res.weights.abs().sum(axis=1) - target.abs().sum(axis=1)).abs()
+    return float(settled.mean()), float(gap[settled].max())

@@ -10,9 +10,11 @@ default of 252 would misstate every annualised figure of a crypto run.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,19 +73,93 @@ def benchmark_close(md: MarketData, symbol: str) -> pd.Series:
     return frame[field].rename(symbol)
 
 
+@dataclass(frozen=True)
+class TearsheetJob:
+    """Everything quantstats needs for one run's tearsheet and metrics table (picklable,
+    so several runs' reports can be drawn in parallel processes)."""
+
+    returns: pd.Series
+    benchmark: pd.Series | None
+    periods_per_year: int
+    title: str
+    html: Path | None  # tearsheet.html to write (None: none)
+    table: Path | None  # quantstats.csv to write (None: none)
+
+
+def tearsheet_job(
+    result: Result,
+    benchmark: pd.Series | None = None,
+    *,
+    html: Path | None = None,
+    table: Path | None = None,
+    title: str | None = None,
+) -> TearsheetJob:
+    """The job for ``result`` (returns per period, benchmark on the same days)."""
+    if html is not None:
+        html = Path(html)
+        if html.suffix.lower() not in (".html", ".htm"):
+            raise ValueError(f"tearsheet path must end in .html, got {html.name!r}")
+        if not html.parent.exists():
+            raise ValueError(f"folder {html.parent} does not exist; create it or pick another path")
+    returns = period_returns(result)
+    bench = benchmark_returns(benchmark, returns) if benchmark is not None else None
+    name = title or f"{result.manifest_name()} ({result.mode}, {result.calendar})"
+    return TearsheetJob(returns, bench, result.periods_per_year, name, html, table)
+
+
+def run_job(job: TearsheetJob) -> None:
+    """Draw the job's tearsheet and/or metrics table with quantstats."""
+    import quantstats as qs
+
+    with _quiet():
+        if job.table is not None:
+            table = qs.reports.metrics(
+                job.returns,
+                benchmark=job.benchmark,
+                mode="full",
+                display=False,
+                periods_per_year=job.periods_per_year,
+            )
+            table.to_csv(job.table)
+        if job.html is not None:
+            qs.reports.html(
+                job.returns,
+                benchmark=job.benchmark,
+                output=str(job.html),
+                title=job.title,
+                periods_per_year=job.periods_per_year,
+                download_filename=job.html.name,
+            )
+
+
+def run_jobs(jobs: list[TearsheetJob], workers: int = 2) -> None:
+    """Run ``jobs``, on ``workers`` processes when there are several (quantstats draws
+    with matplotlib, one process at a time)."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            run_job(job)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for done in pool.map(run_job, jobs):
+            del done
+
+
 def metrics(result: Result, benchmark: pd.Series | None = None) -> pd.DataFrame:
     """quantstats' full metrics table (strategy, and benchmark when given)."""
     import quantstats as qs
 
-    returns = period_returns(result)
-    bench = benchmark_returns(benchmark, returns) if benchmark is not None else None
+    job = tearsheet_job(result, benchmark)
     with _quiet():
         return qs.reports.metrics(
-            returns,
-            benchmark=bench,
+            job.returns,
+            benchmark=job.benchmark,
             mode="full",
             display=False,
-            periods_per_year=result.periods_per_year,
+            periods_per_year=job.periods_per_year,
         )
 
 
@@ -95,23 +171,6 @@ def write_tearsheet(
     title: str | None = None,
 ) -> Path:
     """Write the quantstats HTML tearsheet to ``path`` and return it."""
-    import quantstats as qs
-
-    path = Path(path)
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"tearsheet path must end in .html, got {path.name!r}")
-    if not path.parent.exists():
-        raise ValueError(f"folder {path.parent} does not exist; create it or pick another path")
-    returns = period_returns(result)
-    bench = benchmark_returns(benchmark, returns) if benchmark is not None else None
-    name = title or f"{result.manifest_name()} ({result.mode}, {result.calendar})"
-    with _quiet():
-        qs.reports.html(
-            returns,
-            benchmark=bench,
-            output=str(path),
-            title=name,
-            periods_per_year=result.periods_per_year,
-            download_filename=path.name,
-        )
-    return path
+    job = tearsheet_job(result, benchmark, html=Path(path), title=title)
+    run_job(job)
+    return Path(path)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from bt_helpers import settled_gap
 from pydantic import ValidationError
 
 from data.calendars import session_close
@@ -15,7 +16,6 @@ from data.universes import universe
 from engine.config import BacktestConfig
 from engine.costs import CostModel
 from engine.market import bars_from_market, run_market, signals_for
-from engine.result import Result
 from signals.liquidity import capital_scarcity, liquidity_drain
 from signals.rates import yield_trend
 from strategies.base import MarketView, Strategy
@@ -126,18 +126,6 @@ def test_parameters_and_symbols() -> None:
     only_chips = pd.DataFrame({"MU": 1.0}, index=idx)
     with pytest.raises(ValueError, match="memory_cycle trades QQQ"):
         strat.target_weights(MarketView(only_chips, only_chips, only_chips, only_chips))
-
-
-def settled_gap(res: Result) -> tuple[float, float]:
-    """Share of bars whose target has stood >= 5 days, and the largest gap there between
-    the invested share held and the one asked for."""
-    target = res.target_weights
-    changed = (target.diff().abs().sum(axis=1) > 0).to_numpy()
-    stamps = target.index
-    last = pd.Series(np.where(changed, stamps.asi8, np.nan), index=stamps).ffill()
-    settled = (stamps.asi8 - last.to_numpy()) >= 5 * 86_400 * 10**9
-    gap = (res.weights.abs().sum(axis=1) - target.abs().sum(axis=1)).abs()
-    return float(settled.mean()), float(gap[settled].max())
 
 
 def test_a_run_holds_what_it_asks_for_in_both_simulators(bundle: MarketData) -> None:

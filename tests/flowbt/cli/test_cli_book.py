@@ -83,9 +83,13 @@ def test_book_writes_each_run_and_a_summary_that_matches_them(tmp_path, bundle):
         BookRun("cta-crypto", Experiment(strategy="cta_trend", universe="crypto")),
     ]
     lines: list[str] = []
-    summary = run_book(tmp_path / "results", runs=runs, md=bundle, progress=lines.append,
-                       tearsheet=False)  # fmt: skip
-    assert [line.split(":")[0] for line in lines] == ["[1/2] buyback", "[2/2] cta-crypto"]
+    summary = run_book(tmp_path / "results", runs=runs, md=bundle, progress=lines.append)
+    assert [line.split(":")[0] for line in lines[:2]] == ["[1/2] buyback", "[2/2] cta-crypto"]
+    assert lines[2].startswith("2 tearsheets")  # drawn at the end, on two processes
+    for name, title in (("buyback", "buyback_blackout"), ("cta-crypto", "cta_trend")):
+        html = (tmp_path / "results" / name / "tearsheet.html").read_text(errors="ignore")
+        assert title in html and "<html" in html[:2000].lower()
+        assert "Sharpe" in (tmp_path / "results" / name / "quantstats.csv").read_text()
     written = pd.read_csv(tmp_path / "results" / "summary.csv")
     assert written["run"].tolist() == ["buyback", "cta-crypto"] == summary["run"].tolist()
     for row in written.itertuples():
