@@ -153,3 +153,18 @@ def test_flowbt_run_through_the_cli(tmp_path, csv_file, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "fast (60) must be < slow (50)" in err
+
+
+def test_run_takes_a_config_and_refuses_keys_that_do_not_apply(tmp_path, csv_file):
+    config = tmp_path / "exp.toml"
+    config.write_text(
+        'strategy = "sma_cross"\nparams = { fast = 5, slow = 20 }\n[costs]\nfees = 0.002\n'
+    )
+    m = run_backtest_cli(None, csv_file, [], None, None, tmp_path / "a", None, config)
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["strategy"]["params"] == {"fast": 5, "slow": 20}
+    assert manifest["config"]["costs"]["fees"] == 0.002 and m["n_trades"] > 0
+    config.write_text('strategy = "sma_cross"\nuniverse = "crypto"\n')
+    with pytest.raises(ValueError, match="universe does not apply to `flowbt run`"):
+        run_backtest_cli(None, csv_file, [], None, None, tmp_path / "b", None, config)
+    assert not (tmp_path / "b").exists()
