@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from data.universes import UNIVERSES, universe
+from data.universes import universe
 from engine.config import BacktestConfig
 from engine.costs import CostModel
 from strategies.base import Strategy
@@ -193,4 +193,4 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return sorted(Experiment.model_fields)
 
 
-__all__ = ["DEFAULT_FEES", "Costs", "Experiment", "UNIVERSES", "experiment", "load_config"]
+__all__ = ["DEFAULT_FEES", "Costs", "Experiment", "experiment", "load_config"]

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, settings
 
+from data.market import MarketData
 from engine.bars import Bars, bars_from_frames
+from engine.market import bars_from_market, signals_for
+from engine.plan import market_view as view_of
 from engine.result import Result
+from strategies.base import MarketView, Strategy
 
 # modest and deterministic: property tests must be fast and reproducible
 PROPERTY = settings(
@@ -78,3 +84,10 @@ def settled_gap(res: Result, days: int = 5) -> tuple[float, float]:
     settled = (stamps.asi8 - last.to_numpy()) >= days * 86_400 * 10**9
     gap = (res.weights.abs().sum(axis=1) - target.abs().sum(axis=1)).abs()
     return float(settled.mean()), float(gap[settled].max())
+
+
+def market_view(strategy: Strategy, md: MarketData, start: str, end: str | None) -> MarketView:
+    """What the engine hands ``strategy`` on the bundled bars of ``start..end``: prices
+    and its signals aligned by the instant they became known (``engine.market``)."""
+    bars, calendars = bars_from_market(md, strategy.symbols or [], start=start, end=end)
+    return view_of(replace(bars, signals=signals_for(strategy, md, bars, calendars)))

@@ -28,7 +28,6 @@ from engine.costs import CostModel
 from flowbt.experiment import DEFAULT_FEES, experiment, load_config, validation_line
 from flowbt.report.files import check_out_dir, write_results
 from flowbt.runs import run_experiment
-from strategies.base import Strategy
 from strategies.registry import get_strategy, known_strategies
 
 # the options both commands share (typer reads them from the signatures below)
@@ -55,15 +54,6 @@ def parse_params(items: list[str]) -> dict[str, str]:
             raise ValueError(f"--param {name} given twice")
         out[name] = value
     return out
-
-
-def make_strategy(name: str, params: dict[str, Any]) -> Strategy:
-    """The strategy ``name`` with validated ``params``; errors name every bad field."""
-    cls = get_strategy(name)
-    try:
-        return cls(cls.Params.model_validate(params))
-    except ValidationError as exc:
-        raise ValueError(f"invalid parameters for {name}: {validation_line(exc)}") from None
 
 
 def run_settings(fees: float, mode: str, calendar: str | None = None) -> BacktestConfig:
@@ -137,6 +127,7 @@ def cli_settings(
         raise ValueError(
             f"no strategy given ({source}); fix: name one, e.g. `flowbt backtest cta_trend`"
         )
+    get_strategy(settings["strategy"])  # unknown names: the registry's one line
     if params:
         settings["params"] = {**settings.get("params", {}), **parse_params(params)}
     if fees is not None:
@@ -162,8 +153,6 @@ def run_backtest_cli(
     Returns the metrics written to ``out/metrics.json``.
     """
     settings, source = cli_settings(config, strategy=strategy, params=params, fees=fees, mode=mode)
-    if "strategy" in settings:
-        get_strategy(settings["strategy"])  # unknown names: the registry's one line
     for key in ("universe", "symbols", "benchmark", "sleeves"):
         if key in settings:
             raise ValueError(
@@ -236,8 +225,6 @@ def run_backtest_bundled(
         end=end,
         benchmark=benchmark,
     )
-    if "strategy" in settings:
-        get_strategy(settings["strategy"])  # unknown names: the registry's one line
     return run_experiment(experiment(settings, source), Path(out), tearsheet=tearsheet, plot=plot)
 
 

@@ -6,29 +6,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from bt_helpers import settled_gap
+from bt_helpers import market_view, settled_gap
 from pydantic import ValidationError
 
 from data.calendars import session_close
 from data.market import MarketData
 from engine.config import BacktestConfig
 from engine.costs import CostModel
-from engine.market import bars_from_market, run_market, signals_for
+from engine.market import run_market
 from signals.fed import odds_swing_events, rate_cut_odds
 from signals.fed_speak import fed_tone
-from strategies.base import MarketView, Strategy
+from strategies.base import MarketView
 from strategies.fed_pivot import FedPivot
 from strategies.registry import get_strategy
 
 UTC = "UTC"
-
-
-def market_view(strategy: Strategy, md: MarketData, start: str, end: str) -> MarketView:
-    """What the engine hands the strategy on the bundled bars of ``start..end``."""
-    bars, calendars = bars_from_market(md, strategy.symbols or [], start=start, end=end)
-    signals = signals_for(strategy, md, bars, calendars)
-    o, h, lo, c = (bars.frame(f) for f in ("open", "high", "low", "close"))
-    return MarketView(open=o, high=h, low=lo, close=c, signals=signals)
 
 
 def hand_weights(

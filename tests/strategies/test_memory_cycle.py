@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from bt_helpers import settled_gap
+from bt_helpers import market_view, settled_gap
 from pydantic import ValidationError
 
 from data.calendars import session_close
@@ -15,23 +15,15 @@ from data.market import MarketData
 from data.universes import universe
 from engine.config import BacktestConfig
 from engine.costs import CostModel
-from engine.market import bars_from_market, run_market, signals_for
+from engine.market import run_market
 from signals.liquidity import capital_scarcity, liquidity_drain
 from signals.rates import yield_trend
-from strategies.base import MarketView, Strategy
+from strategies.base import MarketView
 from strategies.memory_cycle import MemoryCycle
 from strategies.registry import get_strategy
 
 UTC = "UTC"
 CHIPS = ["MU", "WDC", "STX", "005930.KS", "000660.KS"]
-
-
-def market_view(strategy: Strategy, md: MarketData, start: str, end: str) -> MarketView:
-    """What the engine hands the strategy on the bundled bars of ``start..end``."""
-    bars, calendars = bars_from_market(md, strategy.symbols or [], start=start, end=end)
-    signals = signals_for(strategy, md, bars, calendars)
-    o, h, lo, c = (bars.frame(f) for f in ("open", "high", "low", "close"))
-    return MarketView(open=o, high=h, low=lo, close=c, signals=signals)
 
 
 def hand_regime(md: MarketData, start: str, end: str, dates: list[str]) -> dict[str, str]:

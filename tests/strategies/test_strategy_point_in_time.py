@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from bt_helpers import market_view
 
-from engine.market import bars_from_market, signals_for
 from strategies.base import MarketView
 from strategies.registry import get_strategy, known_strategies
 
@@ -26,10 +26,7 @@ def view(n: int, seed: int, symbols=("A", "B")) -> MarketView:
 
 
 def real_view(strategy, md, start: str, n: int) -> MarketView:
-    bars, calendars = bars_from_market(md, strategy.symbols, start=start)
-    signals = signals_for(strategy, md, bars, calendars)
-    frames = [bars.frame(f).iloc[:n] for f in ("open", "high", "low", "close")]
-    return MarketView(*frames, signals={k: v.iloc[:n] for k, v in signals.items()})
+    return cut(market_view(strategy, md, start, None), n - 1)
 
 
 def cut(v: MarketView, t: int) -> MarketView:

@@ -7,27 +7,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from bt_helpers import settled_gap
+from bt_helpers import market_view, settled_gap
 from pydantic import ValidationError
 
 from data.market import MarketData
 from engine.config import BacktestConfig
 from engine.costs import CostModel
-from engine.market import bars_from_market, known_instants, run_market, signals_for
+from engine.market import known_instants, run_market
 from signals.volatility import vix_term_structure
-from strategies.base import MarketView, Strategy
+from strategies.base import MarketView
 from strategies.registry import get_strategy
 from strategies.vix_hedge import VixHedge
 
 UTC = "UTC"
-
-
-def market_view(strategy: Strategy, md: MarketData, start: str, end: str) -> MarketView:
-    """What the engine hands the strategy on the bundled bars of ``start..end``."""
-    bars, calendars = bars_from_market(md, strategy.symbols or [], start=start, end=end)
-    signals = signals_for(strategy, md, bars, calendars)
-    o, h, lo, c = (bars.frame(f) for f in ("open", "high", "low", "close"))
-    return MarketView(open=o, high=h, low=lo, close=c, signals=signals)
 
 
 def hand_weights(md: MarketData, start: str, end: str) -> dict[pd.Timestamp, float]:
