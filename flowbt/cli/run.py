@@ -94,7 +94,10 @@ def summary_line(strategy: str, m: dict[str, Any], out: Path, *, window: bool = 
 
 def _notes(m: dict[str, Any]) -> str:
     """What the run could not trade as asked: symbols whose data ended, stale FX."""
-    notes = [f"{s} data ended {d} (sold there)" for s, d in (m.get("data_end") or {}).items()]
+    by_day: dict[str, list[str]] = {}
+    for symbol, day in (m.get("data_end") or {}).items():
+        by_day.setdefault(day, []).append(symbol)
+    notes = [f"{', '.join(s)} data ended {d} (sold there)" for d, s in by_day.items()]
     if m.get("fx_stale_from"):
         notes.append(f"FX stale from {m['fx_stale_from']}")
     return "; " + "; ".join(notes) if notes else ""
