@@ -373,6 +373,68 @@ def signals_for(
     return out
 
 
+@dataclass(frozen=True)
+class PreparedMarket:
+    """The inputs of a market run before any weights: ``bars`` (warm-up trimmed, signals
+    attached), each symbol's calendar, what was done to currencies, the symbols whose
+    data ends early (``data_ends``) and the bar of the untrimmed window the run starts
+    at (``first``: the warm-up's end, 0 when a start is given)."""
+
+    bars: Bars
+    calendars: dict[str, str]
+    fx: FxConversion
+    ended: dict[str, pd.Timestamp]
+    names: list[str]
+    first: int
+
+
+def prepare_market(
+    strategy: Strategy,
+    md: MarketData,
+    *,
+    symbols: Sequence[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    adjust: bool = True,
+    currency: str | None = "USD",
+    signal_cache: SignalCache | None = None,
+    first: int | None = None,
+) -> PreparedMarket:
+    """Bars, signals and warm-up of a `run_market` (see there); ``first`` overrides the
+    warm-up's end (a sweep starts every trial at the latest warm-up of its trials).
+    Raises ``ValueError`` when a requested signal is never fully defined."""
+    names = list(symbols or strategy.symbols or [])
+    if not names:
+        raise ValueError(f"strategy {strategy.name!r} names no symbols; pass symbols=[...]")
+    if symbols is not None:
+        strategy.symbols = names
+    bars, calendars, fx = market_bars(
+        md, names, start=start, end=end, adjust=adjust, currency=currency
+    )
+    signals = signals_for(strategy, md, bars, calendars, cache=signal_cache)
+    bars = replace(bars, signals=signals)
+    if first is None:
+        required = [bars.symbols.index(s) for s in strategy.required_symbols() if s in bars.symbols]
+        needed = {k: signals[k] for k in strategy.required_signals() if k in signals}
+        warm = warmup_end(needed, bars, required) if start is None else 0
+        first = 0 if warm is None else warm
+    if first > 0:
+        bars = bars.rows(first)
+    ended = data_ends(md, bars, calendars)
+    return PreparedMarket(bars, calendars, fx, ended, names, int(first))
+
+
+def market_weights(
+    strategy: Strategy, prepared: PreparedMarket, config: BacktestConfig | None = None
+) -> np.ndarray:
+    """The strategy's weights on the prepared bars, ended symbols closed (`close_ended`)."""
+    weights = strategy_weights(strategy, prepared.bars)
+    if not prepared.ended:
+        return weights
+    fill = (config or BacktestConfig()).fill
+    return close_ended(weights, prepared.bars, list(prepared.ended), fill)
+
+
 def run_market(
     strategy: Strategy,
     md: MarketData,
@@ -398,45 +460,39 @@ def run_market(
     ``currency="USD"`` (default) values the portfolio in USD, converting KRW-quoted
     symbols at the point-in-time DEXKOUS rate; ``None`` trades every symbol as quoted
     (``manifest["fx"]``). ``signal_cache`` (a dict) shares computed signals between runs
-    on the same ``md``: each (signal, parameters) is computed once. A symbol whose data ends before the run's last bar is closed
-    at its last bar (``manifest["data_end"]``); see the module docstring.
+    on the same ``md``: each (signal, parameters) is computed once. A symbol whose data
+    ends before the run's last bar is closed at its last bar (``manifest["data_end"]``);
+    see the module docstring.
     """
     check_mode(mode)
-    names = list(symbols or strategy.symbols or [])
-    if not names:
-        raise ValueError(f"strategy {strategy.name!r} names no symbols; pass symbols=[...]")
-    if symbols is not None:
-        strategy.symbols = names
-    bars, calendars, fx = market_bars(
-        md, names, start=start, end=end, adjust=adjust, currency=currency
+    prepared = prepare_market(
+        strategy,
+        md,
+        symbols=symbols,
+        start=start,
+        end=end,
+        adjust=adjust,
+        currency=currency,
+        signal_cache=signal_cache,
     )
-    signals = signals_for(strategy, md, bars, calendars, cache=signal_cache)
-    bars = replace(bars, signals=signals)
-    required = [bars.symbols.index(s) for s in strategy.required_symbols() if s in bars.symbols]
-    needed = {k: signals[k] for k in strategy.required_signals() if k in signals}
-    first = warmup_end(needed, bars, required) if start is None else None
-    if first is not None and first > 0:
-        bars = bars.rows(first)
-    ended = data_ends(md, bars, calendars)
-    weights = None
-    if ended:
-        fill = (config or BacktestConfig()).fill
-        weights = close_ended(strategy_weights(strategy, bars), bars, list(ended), fill)
+    weights = market_weights(strategy, prepared, config) if prepared.ended else None
     result = run(
         strategy,
-        bars,
+        prepared.bars,
         config,
         mode,
         weights=weights,
         params_for_manifest=strategy.params.model_dump(),
     )
-    result.manifest["data"].update(_provenance(md, names, calendars, adjust, fx))
+    result.manifest["data"].update(
+        _provenance(md, prepared.names, prepared.calendars, adjust, prepared.fx)
+    )
     result.manifest["signals"] = {
         k: {"signal": r.signal, "params": dict(r.params), "calendar": r.calendar}
         for k, r in strategy.signal_requests().items()
     }
-    result.manifest["fx"] = fx.manifest()
-    result.manifest["data_end"] = {s: str(t.date()) for s, t in ended.items()}
+    result.manifest["fx"] = prepared.fx.manifest()
+    result.manifest["data_end"] = {s: str(t.date()) for s, t in prepared.ended.items()}
     return result
 
 

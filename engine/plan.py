@@ -68,9 +68,11 @@ def _weights_for(weights: np.ndarray, bars: Bars) -> np.ndarray:
     return w
 
 
-def build_plan(weights: np.ndarray, bars: Bars, config: BacktestConfig) -> ExecutionPlan:
-    w = _weights_for(weights, bars)
-    targets = target_list(w, bars.tradable, config.fill, config.rebalance, config.max_leverage)
+def market_prices(
+    bars: Bars, config: BacktestConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fill price, valuation price at fill time, last known close and slippage of
+    ``bars``: the part of a plan that does not depend on the weights."""
     if bars.tradable.all():
         # every asset trades every bar: the prices are the bars themselves (no copies)
         fill_price = val_price = bars.open if config.fill == "next_open" else bars.close
@@ -87,6 +89,13 @@ def build_plan(weights: np.ndarray, bars: Bars, config: BacktestConfig) -> Execu
         slippage = np.broadcast_to(np.float64(config.costs.slippage), bars.close.shape)
     else:
         slippage = config.costs.slippage_matrix(bars.close)
+    return fill_price, val_price, close_val, slippage
+
+
+def build_plan(weights: np.ndarray, bars: Bars, config: BacktestConfig) -> ExecutionPlan:
+    w = _weights_for(weights, bars)
+    targets = target_list(w, bars.tradable, config.fill, config.rebalance, config.max_leverage)
+    fill_price, val_price, close_val, slippage = market_prices(bars, config)
     return ExecutionPlan(
         targets=targets,
         fill_price=fill_price,

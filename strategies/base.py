@@ -157,6 +157,17 @@ class Strategy:
         """Weights per bar (rows = view.close.index) and symbol; row t uses data up to t."""
         raise NotImplementedError
 
+    def target_weights_batch(
+        self, view: MarketView, params: Sequence[StrategyParams]
+    ) -> np.ndarray | None:
+        """Weights of many parameter sets at once, (sets, bars, assets) with assets in
+        ``view.symbols`` order, each set exactly what ``target_weights`` gives with those
+        params; or None (the default: a sweep calls ``target_weights`` per set).
+
+        A strategy whose rule vectorises over its parameters overrides this, so a sweep
+        of thousands of sets spends no Python time per set."""
+        return None
+
     def event_bars(self, view: MarketView) -> np.ndarray:
         """Integer bar positions where ``on_event`` must be called (default: none)."""
         return np.empty(0, dtype=np.int64)

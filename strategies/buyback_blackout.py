@@ -14,7 +14,7 @@ filing time); filled at the next session's open.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,3 +45,19 @@ class BuybackBlackout(Strategy):
         w = np.where(share >= self.params.threshold, self.params.blackout_weight, 1.0)
         w = np.where(np.isnan(share), 0.0, w)
         return pd.DataFrame({symbol: w}, index=view.close.index)
+
+    def target_weights_batch(
+        self, view: MarketView, params: Sequence[StrategyParams]
+    ) -> np.ndarray | None:
+        """Every set's weights in one broadcast (sets, bars, 1); other symbols flat."""
+        symbol = (self.symbols or list(self.default_symbols))[0]
+        sets = [BuybackBlackoutParams.model_validate(p.model_dump()) for p in params]
+        # (validated again: a set must be this strategy's parameters)
+        share = view.signals["blackout"]["share_projected"].to_numpy(dtype=float)[None, :]
+        threshold = np.array([p.threshold for p in sets])[:, None]
+        during = np.array([p.blackout_weight for p in sets])[:, None]
+        w = np.where(share >= threshold, during, 1.0)
+        w = np.where(np.isnan(share), 0.0, w)
+        out = np.zeros((len(sets), len(view.close.index), len(view.symbols)))
+        out[:, :, view.symbols.index(symbol)] = w
+        return out

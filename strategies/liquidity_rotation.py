@@ -62,6 +62,15 @@ class LiquidityRotation(Strategy):
         return {"drain": SignalRequest("liquidity_drain")}
 
     def target_weights(self, view: MarketView) -> pd.DataFrame:
+        weights = self.target_weights_batch(view, [self.params])
+        assert weights is not None
+        return pd.DataFrame(weights[0], index=view.close.index, columns=view.symbols)
+
+    def target_weights_batch(
+        self, view: MarketView, params: Sequence[StrategyParams]
+    ) -> np.ndarray | None:
+        """Every set's weights (sets, bars, assets): the chip basket is computed once."""
+        sets = [LiquidityRotationParams.model_validate(p.model_dump()) for p in params]
         close = view.close
         cols = [str(c) for c in close.columns]
         if CRYPTO not in cols:
@@ -69,14 +78,15 @@ class LiquidityRotation(Strategy):
         chips = [c for c in cols if c != CRYPTO]
         if not chips:
             raise ValueError("liquidity_rotation needs at least one memory-chip stock")
-        z = view.signals["drain"][f"z_{self.params.weeks}w"].to_numpy(dtype=float)
-        known = ~np.isnan(z)
-        drain = known & (z <= self.params.drain_z)
-        hold_crypto = known & ~drain
         started = close[chips].ffill().notna().to_numpy()  # listed by this bar
         n_live = started.sum(axis=1, keepdims=True)
         chip_w = np.divide(started, n_live, out=np.zeros(started.shape), where=n_live > 0)
-        weights = pd.DataFrame(0.0, index=close.index, columns=cols)
-        weights[chips] = np.where(drain[:, None], chip_w, 0.0)
-        weights[CRYPTO] = np.where(hold_crypto, 1.0, 0.0)
-        return weights
+        at = [cols.index(c) for c in chips]
+        out = np.zeros((len(sets), len(close.index), len(cols)))
+        for k, p in enumerate(sets):
+            z = view.signals["drain"][f"z_{p.weeks}w"].to_numpy(dtype=float)
+            known = ~np.isnan(z)
+            drain = known & (z <= p.drain_z)
+            out[k][:, at] = np.where(drain[:, None], chip_w, 0.0)
+            out[k, :, cols.index(CRYPTO)] = np.where(known & ~drain, 1.0, 0.0)
+        return out

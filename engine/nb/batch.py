@@ -1,0 +1,220 @@
+"""The compiled batch: many weight sets through the bar loop in one parallel call.
+
+Every trial runs the event engine's own bar loop (``engine.nb.loop.run_bars``) on the
+shared market arrays, with its own decisions (``order_targets_nb`` of its weights), in
+parallel over trials (numba ``prange``). Nothing per bar is kept: each trial leaves the
+statistics of a few windows of its equity (sums from which ``engine.stats.summarize``
+gives every performance figure), the moments of its returns, its order counts and, on
+request, its per-period returns.
+
+Window statistics (``WINDOW_FIELDS`` in ``engine.batch``), per window ``[a, b)`` of
+periods: the number of returns, their sum, sum of squares and sum of squared negative
+returns, the equity before the window (``base``: the initial cash when ``a = 0``), the
+equity at its end (``final``) and the largest drawdown inside it measured from
+``base``. Returns are simple returns per period, the first against ``base``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from engine.enums import (
+    BookArrays,
+    CostParams,
+    LoopOutput,
+    LoopState,
+    MarketArrays,
+    OrderOutcome,
+    StandingTargets,
+    TargetArrays,
+)
+from engine.nb.loop import run_bars
+from engine.nb.prepare import cap_rows, max_gross, order_targets_nb
+from engine.stats import add_return, summarize, track_drawdown
+
+N_WINDOW_FIELDS = 7
+CUT = int(OrderOutcome.CUT)
+REJECTED = int(OrderOutcome.REJECTED)
+
+
+@njit(cache=True)
+def grid_weights(weights: np.ndarray, decision: np.ndarray) -> np.ndarray:
+    """Bar-row weights as the decision standing at each loop row (``engine.instants``)."""
+    g = decision.shape[0]
+    m = weights.shape[1]
+    out = np.empty((g, m))
+    for r in range(g):
+        d = decision[r]
+        for j in range(m):
+            out[r, j] = weights[d, j] if d >= 0 else np.nan
+    return out
+
+
+@njit(cache=True)
+def window_sums(equity: np.ndarray, init_cash: float, a: int, b: int, out: np.ndarray) -> None:
+    """The window statistics of ``equity[a:b]`` (per-period values) into ``out``."""
+    base = equity[a - 1] if a > 0 else init_cash
+    s1 = s2 = s_down = 0.0
+    peak = base
+    mdd = 0.0
+    prev = base
+    for i in range(a, b):
+        eq = equity[i]
+        s1, s2, s_down = add_return(s1, s2, s_down, eq / prev - 1.0)
+        peak, mdd = track_drawdown(peak, mdd, eq)
+        prev = eq
+    out[0] = b - a
+    out[1] = s1
+    out[2] = s2
+    out[3] = s_down
+    out[4] = base
+    out[5] = prev
+    out[6] = mdd
+
+
+@njit(cache=True)
+def return_moments(equity: np.ndarray, init_cash: float) -> tuple[float, float]:
+    """Skewness and raw kurtosis (3 for normal) of the per-period returns, two passes
+    (the biased moment estimators, as scipy's defaults)."""
+    n = equity.shape[0]
+    if n < 2:
+        return np.nan, np.nan
+    total = 0.0
+    prev = init_cash
+    for i in range(n):
+        total += equity[i] / prev - 1.0
+        prev = equity[i]
+    mean = total / n
+    m2 = m3 = m4 = 0.0
+    prev = init_cash
+    for i in range(n):
+        d = equity[i] / prev - 1.0 - mean
+        prev = equity[i]
+        d2 = d * d
+        m2 += d2
+        m3 += d2 * d
+        m4 += d2 * d2
+    m2 /= n
+    m3 /= n
+    m4 /= n
+    if m2 <= 0.0:
+        return np.nan, np.nan
+    return m3 / m2**1.5, m4 / (m2 * m2)
+
+
+@njit(cache=True)
+def _trial(
+    weights: np.ndarray,
+    decision: np.ndarray,
+    on_grid: bool,
+    lag: int,
+    every_bar: bool,
+    max_leverage: float,
+    market: MarketArrays,
+    costs: CostParams,
+    book: BookArrays,
+    borrow_close: np.ndarray | None,
+    init_cash: float,
+    read_rows: np.ndarray,
+    windows: np.ndarray,
+    records: np.ndarray,
+    win_out: np.ndarray,
+    counts_out: np.ndarray,
+    moments_out: np.ndarray,
+    returns_out: np.ndarray,
+    keep_returns: bool,
+) -> None:
+    w = grid_weights(weights, decision) if on_grid else weights
+    if max_gross(w) > max_leverage:
+        w = cap_rows(w, max_leverage)
+    bar, col, value = order_targets_nb(w, market.tradable, lag, every_bar)
+    targets = TargetArrays(bar, col, value)
+    g, m = w.shape
+    state = LoopState(
+        np.array([init_cash]),
+        np.zeros(m),
+        np.full(m, np.nan),
+        np.zeros(1, dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
+        StandingTargets(np.full(m, np.nan), np.zeros(m, dtype=np.bool_), np.full(m, -np.inf)),
+    )
+    out = LoopOutput(np.empty(g), np.empty(g), np.empty((g, m)), records)
+    n_filled = n_cut = n_rejected = 0
+    at = 0
+    while at < g:
+        at = run_bars(at, g, market, targets, costs, book, state, out, borrow_close)
+        for r in range(state.n_records[0]):
+            outcome = records[r]["outcome"]
+            if outcome == REJECTED:
+                n_rejected += 1
+            else:
+                n_filled += 1
+                if outcome == CUT:
+                    n_cut += 1
+        state.n_records[0] = 0  # counted: the buffer is reused
+    n = read_rows.shape[0]
+    equity = np.empty(n)
+    for i in range(n):
+        equity[i] = out.equity[read_rows[i]]
+    for k in range(windows.shape[0]):
+        window_sums(equity, init_cash, windows[k, 0], windows[k, 1], win_out[k])
+    skew, kurt = return_moments(equity, init_cash)
+    moments_out[0] = skew
+    moments_out[1] = kurt
+    counts_out[0] = n_filled
+    counts_out[1] = n_cut
+    counts_out[2] = n_rejected
+    if keep_returns:
+        prev = init_cash
+        for i in range(n):
+            returns_out[i] = equity[i] / prev - 1.0
+            prev = equity[i]
+
+
+@njit(cache=True, parallel=True)
+def run_batch_nb(
+    weights: np.ndarray,
+    decision: np.ndarray,
+    on_grid: bool,
+    lag: int,
+    every_bar: bool,
+    max_leverage: float,
+    market: MarketArrays,
+    costs: CostParams,
+    book: BookArrays,
+    borrow_close: np.ndarray | None,
+    init_cash: float,
+    read_rows: np.ndarray,
+    windows: np.ndarray,
+    records: np.ndarray,
+    win_out: np.ndarray,
+    counts_out: np.ndarray,
+    moments_out: np.ndarray,
+    returns_out: np.ndarray,
+    keep_returns: bool,
+) -> None:
+    """Trial ``c`` runs ``weights[c]`` (bar rows x assets); outputs are written in place:
+    ``win_out[c]`` (windows x 7), ``counts_out[c]`` (filled, cut, rejected orders),
+    ``moments_out[c]`` (skew, raw kurtosis) and, with ``keep_returns``, ``returns_out[c]``
+    (else ``returns_out`` is a 1-row placeholder).
+    ``records[c]`` is the trial's scratch order buffer."""
+    for c in prange(weights.shape[0]):
+        r = np.int64(c) if keep_returns else np.int64(0)
+        _trial(
+            weights[c], decision, on_grid, lag, every_bar, max_leverage, market, costs, book,
+            borrow_close, init_cash, read_rows, windows, records[c], win_out[c],
+            counts_out[c], moments_out[c], returns_out[r], keep_returns,
+        )  # fmt: skip
+
+
+@njit(cache=True)
+def summarize_windows(sums: np.ndarray, ppy: float) -> np.ndarray:
+    """``engine.stats.summarize`` of each row of window statistics (rows x 7) -> rows x 8."""
+    out = np.empty((sums.shape[0], 8))
+    for r in range(sums.shape[0]):
+        s = sums[r]
+        vals = summarize(int(s[0]), s[1], s[2], s[3], s[5], s[4], s[6], ppy)
+        for k in range(8):
+            out[r, k] = vals[k]
+    return out
