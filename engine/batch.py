@@ -44,6 +44,7 @@ class BatchMarket:
     on_grid: bool
     read_rows: np.ndarray  # (periods,) loop row whose close ends each period
     period_index: pd.DatetimeIndex  # the periods' timestamps
+    bar_rows: np.ndarray  # (periods,) bar row that ends each period
     costs: CostParams
     borrow_close: np.ndarray | None
     periods_per_year: int
@@ -101,6 +102,7 @@ def batch_market(bars: Bars, config: BacktestConfig | None = None) -> BatchMarke
         on_grid=on_grid,
         read_rows=np.ascontiguousarray(read_rows, dtype=np.int64),
         period_index=bars.index[rows],
+        bar_rows=rows,
         costs=costs,
         borrow_close=loop_bars.close if borrow > 0.0 else None,
         periods_per_year=ppy,

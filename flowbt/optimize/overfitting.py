@@ -112,10 +112,13 @@ class PboResult:
         return float(np.polyfit(self.is_perf, self.oos_perf, 1)[0])
 
 
-def _sharpe_columns(block: np.ndarray) -> np.ndarray:
-    sd = block.std(axis=0, ddof=1)
+def _sharpe_from_sums(n: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    """Per-period Sharpe (mean / sample stdev) from counts, sums and sums of squares."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(sd > 0, block.mean(axis=0) / sd, -np.inf)
+        mean = s1 / n
+        var = (s2 - n * mean * mean) / (n - 1)
+        sharpe = mean / np.sqrt(var)
+    return np.where((var > 0) & np.isfinite(sharpe), sharpe, -np.inf)
 
 
 def pbo_cscv(returns: np.ndarray, blocks: int = 16) -> PboResult:
@@ -134,16 +137,33 @@ def pbo_cscv(returns: np.ndarray, blocks: int = 16) -> PboResult:
     if r.shape[0] < 2 * blocks:
         raise ValueError(f"need at least {2 * blocks} periods for {blocks} blocks")
     parts = np.array_split(np.arange(r.shape[0]), blocks)
-    n = r.shape[1]
+    n = np.array([[len(p)] * r.shape[1] for p in parts], dtype=np.float64)
+    s1 = np.array([r[p].sum(axis=0) for p in parts])
+    s2 = np.array([(r[p] ** 2).sum(axis=0) for p in parts])
+    return pbo_from_sums(n, s1, s2)
+
+
+def pbo_from_sums(n: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> PboResult:
+    """`pbo_cscv` from each block's statistics (blocks x configurations): the number of
+    returns, their sum and their sum of squares. A sweep keeps only these per trial, so
+    PBO over thousands of trials needs no return matrix."""
+    n, s1, s2 = (np.asarray(a, dtype=np.float64) for a in (n, s1, s2))
+    blocks, k = s1.shape
+    if k < 2:
+        raise ValueError("PBO needs at least 2 configurations")
+    if blocks < 2 or blocks % 2:
+        raise ValueError(f"blocks must be an even number >= 2, got {blocks}")
     logits, is_perf, oos_perf = [], [], []
+    total = (n.sum(axis=0), s1.sum(axis=0), s2.sum(axis=0))
     for chosen in combinations(range(blocks), blocks // 2):
-        inside = np.concatenate([parts[b] for b in chosen])
-        outside = np.concatenate([parts[b] for b in range(blocks) if b not in chosen])
-        sr_in = _sharpe_columns(r[inside])
-        sr_out = _sharpe_columns(r[outside])
+        sel = list(chosen)
+        inside = (n[sel].sum(axis=0), s1[sel].sum(axis=0), s2[sel].sum(axis=0))
+        outside = tuple(t - i for t, i in zip(total, inside, strict=True))
+        sr_in = _sharpe_from_sums(*inside)
+        sr_out = _sharpe_from_sums(*outside)
         best = int(np.argmax(sr_in))
         rank = stats.rankdata(sr_out)[best]  # 1 = worst out of sample
-        w = rank / (n + 1.0)
+        w = rank / (k + 1.0)
         logits.append(math.log(w / (1.0 - w)))
         is_perf.append(sr_in[best])
         oos_perf.append(sr_out[best])

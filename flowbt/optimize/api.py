@@ -1,0 +1,306 @@
+"""``flowbt.optimize``: search a strategy's parameters and say how much of the best is luck.
+
+::
+
+    opt = flowbt.optimize("buyback_blackout", grid=["threshold=0.2:0.9:8"], fees=0.001)
+    opt.results          # one row per trial: params, status, objective, statistics
+    opt.best             # the chosen trial's row
+    opt.summary          # best params, Sharpe, PSR, DSR, PBO, SPA p-value, edge flag
+    opt.report()         # the summary as text
+    opt.tearsheet("best.html")
+
+The trials run on the bundled snapshot (or the `data.MarketData` given), in chunks
+through the batched event loop (``engine.batch``); with ``out`` every chunk is kept
+on disk and the folder gets the results, summary, heatmaps, manifest and the chosen
+configuration's tearsheet (``flowbt.optimize.outputs``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import data
+from data.market import MarketData
+from engine.market import run_market
+from flowbt.experiment import DEFAULT_FEES, experiment, load_config
+from flowbt.optimize.executors import make_executor
+from flowbt.optimize.search import (
+    Ledger,
+    Method,
+    build_setup,
+    check_objective,
+    extend_signals,
+    planned_trials,
+    run_optuna,
+    run_planned,
+)
+from flowbt.optimize.space import Space, build_space
+from flowbt.optimize.store import check_resume, code_version
+from flowbt.optimize.trials import SweepSetup, make_strategy
+from flowbt.optimize.validate import (
+    Cpcv,
+    WalkForward,
+    WalkForwardResult,
+    WindowPlan,
+    cpcv_paths,
+    plan_windows,
+    summarize_sweep,
+    walk_forward,
+)
+from flowbt.report.tearsheet import benchmark_close, run_job, tearsheet_job
+
+DEFAULT_CHUNK = 256
+
+
+@dataclasses.dataclass
+class Optimization:
+    """A finished sweep: its ledger, the chosen trial and the overfitting statistics."""
+
+    results: pd.DataFrame
+    summary: dict[str, Any]
+    space: Space
+    setup: SweepSetup
+    plan: WindowPlan
+    window_sums: np.ndarray
+    market: MarketData
+    experiment: Any
+    walk_forward: WalkForwardResult | None = None
+
+    @property
+    def best(self) -> pd.Series:
+        """The chosen trial's ledger row."""
+        return self.results.loc[self.summary["best_trial"]]
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return dict(self.summary["best_params"])
+
+    def backtest(self) -> Any:
+        """The chosen configuration as a full `flowbt.Backtest` on the sweep's window."""
+        from flowbt.api import Backtest
+
+        strat = make_strategy(
+            self.setup.strategy, {**self.space.fixed, **self.best_params}, self.setup.symbols
+        )
+        start = str(self.setup.bars.index[0].date())
+        end = self.experiment.end.isoformat() if self.experiment.end else None
+        result = run_market(
+            strat, self.market, self.experiment.backtest_config(), start=start, end=end
+        )
+        return Backtest(result, self.market)
+
+    def report(self) -> str:
+        """The summary as a few lines of text."""
+        s = self.summary
+        lines = [
+            f"{self.setup.strategy}: {s['n_trials']} trials ({s['n_trials_ok']} ok,"
+            f" {s['n_trials_failed']} failed, {s['n_trials_rejected']} rejected),"
+            f" {s['start']} .. {s['end']}",
+            f"best {s['best_params']} {s['objective']}={_fmt(s['objective_value'])}"
+            f" sharpe={_fmt(s['sharpe'])}",
+            f"PSR={_fmt(s.get('psr'))} DSR={_fmt(s.get('dsr'))} (n_trials={s['n_trials_ok']},"
+            f" var={_fmt(s.get('var_trial_sharpe_per_period'))})"
+            f" PBO={_fmt(s.get('pbo'))} SPA p={_fmt(s.get('spa_pvalue'))}"
+            f" RC p={_fmt(s.get('reality_check_pvalue'))}",
+            f"robustness: {s['verdict']} (plateau ratio {_fmt(s.get('plateau_ratio'))},"
+            f" {s['neighbours']} neighbours)"
+            + (f"; on the edge of the range: {', '.join(s['on_edge'])}" if s["edge"] else ""),
+        ]
+        if "walk_forward" in s:
+            wf = s["walk_forward"]
+            lines.append(
+                f"walk-forward ({wf['folds']} folds): OOS sharpe {_fmt(wf['oos_sharpe'])} vs"
+                f" {_fmt(wf['full_sample_best_sharpe_same_span'])} for the full-sample best"
+            )
+        if "cpcv_paths" in s:
+            lines.append(
+                f"CPCV: {s['cpcv_paths']} paths, sharpe mean {_fmt(s['cpcv_sharpe_mean'])},"
+                f" min {_fmt(s['cpcv_sharpe_min'])}, positive {_fmt(s['cpcv_share_positive'])}"
+            )
+        return "\n".join(lines)
+
+    def tearsheet(self, path: str | Path, benchmark: str | None = None) -> Path:
+        """The chosen configuration's quantstats tearsheet (HTML) at ``path``."""
+        bt = self.backtest()
+        bench_name = benchmark if benchmark is not None else self.summary.get("benchmark")
+        bench = benchmark_close(self.market, bench_name) if bench_name else None
+        out = Path(path)
+        run_job(tearsheet_job(bt.result, bench, html=out, table=None))
+        return out
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "n/a"
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def optimize(
+    strategy: str | None = None,
+    md: MarketData | None = None,
+    *,
+    config: str | Path | None = None,
+    grid: Sequence[str] | Mapping[str, Any] | None = None,
+    random: int | None = None,
+    optuna: int | None = None,
+    constraint: Sequence[str] = (),
+    objective: str = "sharpe",
+    universe: str | None = None,
+    symbols: Sequence[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    fees: float | None = None,
+    seed: int = 0,
+    chunk: int = DEFAULT_CHUNK,
+    executor: str = "local",
+    address: str | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    walk_forward_folds: WalkForward | Mapping[str, Any] | None = None,
+    cpcv: Cpcv | Mapping[str, Any] | None = None,
+    blocks: int = 16,
+    spa_models: int = 100,
+    spa_reps: int = 1000,
+    progress: bool | Callable[[int, int], None] = False,
+    command: str | None = None,
+) -> Optimization:
+    """Search ``strategy``'s parameters (grid by default; ``random=N`` or ``optuna=N``)
+    and report the best with its PSR, DSR, PBO, SPA p-value and robustness.
+
+    ``grid``: ``"NAME=START:STOP:NUM"`` / ``"NAME=v1,v2"`` specs or a mapping (default:
+    the strategy's pydantic bounds); ``constraint``: expressions over parameter names
+    (``"fast < slow"``); ``objective``: one of ``OBJECTIVES``. ``config`` is an
+    experiment TOML (as for ``flowbt backtest``); the keyword options override it.
+    Results are identical for any ``chunk``, ``executor`` and worker count."""
+    check_objective(objective)
+    if chunk < 1:
+        raise ValueError(f"--chunk must be >= 1, got {chunk}; fix: --chunk 256")
+    if random is not None and optuna is not None:
+        raise ValueError("give --random or --optuna, not both; fix: drop one")
+    method: Method = "optuna" if optuna is not None else "random" if random is not None else "grid"
+    settings: dict[str, Any] = load_config(Path(config)) if config is not None else {}
+    source = f"config {config}" if config is not None else "options"
+    settings.pop("optimize", None)
+    if strategy is not None:
+        settings["strategy"] = strategy
+    if "strategy" not in settings:
+        raise ValueError("no strategy given; fix: name one, e.g. `flowbt optimize sma_cross`")
+    if fees is not None:
+        settings["costs"] = {**settings.get("costs", {}), "fees": fees}
+    for key, value in (("universe", universe), ("start", start), ("end", end)):
+        if value is not None:
+            settings[key] = value
+    if symbols is not None:
+        settings["symbols"] = list(symbols)
+    settings.setdefault("costs", {}).setdefault("fees", DEFAULT_FEES)
+    exp = experiment(settings, source)
+    space = build_space(exp.strategy, grid, constraint)
+    fixed = {k: v for k, v in exp.params.items() if k not in space.names()}
+    space = dataclasses.replace(space, fixed={**fixed, **space.fixed})
+    wf = (
+        WalkForward.model_validate(walk_forward_folds)
+        if isinstance(walk_forward_folds, Mapping)
+        else walk_forward_folds
+    )
+    cv = Cpcv.model_validate(cpcv) if isinstance(cpcv, Mapping) else cpcv
+    md = md if md is not None else data.load()
+    base = exp.build_strategy()
+    bench_name = exp.benchmark_symbol(base)
+    for name in [*(base.symbols or []), *([bench_name] if bench_name else [])]:
+        md.price(name)  # unknown symbol: one line naming it, before any work
+    trials = planned_trials(space, method, random, seed) if method != "optuna" else []
+    warm_trials = trials or (space.grid() if space.size() <= 2000 else space.sample(200, seed))
+    executor_ = make_executor(executor, address)
+    out_dir = Path(out) if out is not None else None
+    try:
+        cache: dict[Any, Any] = {}
+        setup = build_setup(
+            exp, md, space, warm_trials, objective, np.zeros((1, 2), np.int64), cache
+        )
+        plan = plan_windows(setup.batch.n_periods, blocks=blocks, walk_forward=wf, cpcv=cv)
+        setup = dataclasses.replace(setup, windows=plan.windows)
+        identity = {
+            "strategy": exp.strategy,
+            "experiment": exp.model_dump(mode="json"),
+            "space": _space_identity(space),
+            "method": method,
+            "n": random if method == "random" else optuna,
+            "seed": seed,
+            "objective": objective,
+            "chunk": chunk,
+            "windows": plan.windows.tolist(),
+            "data_checksum": setup.bars.checksum(),
+            "code_version": code_version(),
+        }
+        if out_dir is not None:
+            from flowbt.optimize.outputs import check_sweep_dir
+
+            check_sweep_dir(out_dir)
+            check_resume(out_dir, identity, resume)
+        bar = _progress(progress)
+        if method == "optuna":
+            assert optuna is not None
+            ledger = run_optuna(
+                setup, space, optuna, seed, chunk, executor_, out_dir, bar,
+                prepare=lambda ps: extend_signals(setup, md, exp, ps, cache),
+            )  # fmt: skip
+        else:
+            ledger = run_planned(setup, space, trials, chunk, executor_, out_dir, bar)
+    finally:
+        executor_.close()
+    names = space.names()
+    bench = benchmark_close(md, bench_name) if bench_name else None
+    summary = summarize_sweep(
+        setup, ledger.rows, ledger.windows, plan, names, benchmark=bench,
+        spa_models=spa_models, spa_reps=spa_reps, seed=seed,
+    )  # fmt: skip
+    summary["method"] = method
+    summary["seed"] = seed
+    wf_result = None
+    if wf is not None:
+        wf_result = walk_forward(setup, ledger.rows, ledger.windows, plan, names)
+        summary["walk_forward"] = wf_result.summary
+    if cv is not None:
+        summary.update(cpcv_paths(setup, ledger.rows, ledger.windows, plan, names))
+    summary["data_checksum"] = identity["data_checksum"]
+    summary["code_version"] = identity["code_version"]
+    opt = Optimization(
+        results=ledger.rows, summary=summary, space=space, setup=setup, plan=plan,
+        window_sums=ledger.windows, market=md, experiment=exp, walk_forward=wf_result,
+    )  # fmt: skip
+    if out_dir is not None:
+        from flowbt.optimize.outputs import write_outputs
+
+        write_outputs(opt, out_dir, identity, command or " ".join(sys.argv))
+    return opt
+
+
+def _space_identity(space: Space) -> dict[str, Any]:
+    return {
+        "dimensions": [
+            {"name": d.name, "kind": d.kind, "values": list(d.values), "low": d.low, "high": d.high}
+            for d in space.dimensions
+        ],
+        "fixed": dict(space.fixed),
+        "constraints": [c.text for c in space.constraints],
+    }
+
+
+def _progress(progress: bool | Callable[[int, int], None]) -> Callable[[int, int], None] | None:
+    if callable(progress):
+        return progress
+    if not progress:
+        return None
+    from flowbt.optimize.progress import rich_progress
+
+    return rich_progress()
+
+
+__all__ = ["Ledger", "Optimization", "optimize"]

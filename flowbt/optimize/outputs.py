@@ -1,0 +1,138 @@
+"""The output folder of ``flowbt optimize``.
+
+- ``results.parquet`` and ``results.csv``: the ledger, one row per trial (params,
+  status, reason, objective, statistics);
+- ``summary.json``: best params, objective, Sharpe, PSR, DSR, trial count, variance of
+  the trials' Sharpe ratios, PBO (with its logits), SPA and Reality Check p-values,
+  the edge flag and the plateau verdict (walk-forward and CPCV when asked);
+- ``heatmap_<a>_<b>.png``: the objective over each pair of searched numeric
+  parameters (the best value over the other parameters in each cell);
+- ``walk_forward.csv`` and ``walk_forward.png`` when asked;
+- ``tearsheet.html``: the chosen configuration's quantstats tearsheet;
+- ``manifest.json``: data checksum, code version, git SHA, seed, command line, and
+  ``sweep.json`` + ``chunks/`` (what ``--resume`` reads).
+
+Folder rules as for ``flowbt run``: a folder that is not empty and holds neither a
+flowbt manifest nor a sweep is never written into.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from engine.manifest import git_sha
+from flowbt.optimize.store import SWEEP_FILE
+from flowbt.report.files import write_json
+from flowbt.report.tearsheet import benchmark_close, run_job, tearsheet_job
+
+if TYPE_CHECKING:
+    from flowbt.optimize.api import Optimization
+
+
+def check_sweep_dir(out: Path) -> None:
+    """Refuse an ``--out`` that is a file or a non-empty folder of someone else's."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder; fix: pick a new folder name")
+    if out.is_dir() and any(out.iterdir()):
+        ours = (out / "manifest.json").is_file() or (out / SWEEP_FILE).is_file()
+        if not ours:
+            raise ValueError(
+                f"--out {out} is not empty and holds no flowbt run; fix: pick a new or empty folder"
+            )
+    for parent in out.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ValueError(f"--out {out}: {parent} is a file; fix: pick another path")
+
+
+def write_outputs(opt: Optimization, out: Path, identity: dict[str, Any], command: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    results = opt.results.reset_index(drop=True)
+    results.to_parquet(out / "results.parquet", index=False)
+    results.to_csv(out / "results.csv", index=False)
+    write_json(out / "summary.json", opt.summary)
+    for old in out.glob("heatmap_*.png"):
+        old.unlink()
+    write_heatmaps(opt, out)
+    if opt.walk_forward is not None:
+        opt.walk_forward.folds.to_csv(out / "walk_forward.csv", index=False)
+        _plot_walk_forward(opt, out / "walk_forward.png")
+    bt = opt.backtest()
+    bench_name = opt.summary.get("benchmark")
+    bench = benchmark_close(opt.market, bench_name) if bench_name else None
+    run_job(tearsheet_job(bt.result, bench, html=out / "tearsheet.html", table=None))
+    manifest = {
+        "kind": "optimize",
+        "command": command,
+        "strategy": opt.setup.strategy,
+        "seed": identity["seed"],
+        "method": identity["method"],
+        "objective": identity["objective"],
+        "data_checksum": identity["data_checksum"],
+        "code_version": identity["code_version"],
+        "git_sha": git_sha(),
+        "experiment": identity["experiment"],
+        "space": identity["space"],
+        "window": {"start": opt.summary["start"], "end": opt.summary["end"]},
+    }
+    write_json(out / "manifest.json", manifest)
+
+
+def write_heatmaps(opt: Optimization, out: Path) -> list[Path]:
+    """One PNG per pair of numeric searched parameters: the best objective per cell."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = opt.results[opt.results["status"] == "ok"]
+    numeric = [d.name for d in opt.space.dimensions if d.kind != "categorical"]
+    written = []
+    for a, b in itertools.combinations(numeric, 2):
+        table = ok.pivot_table(index=a, columns=b, values="objective", aggfunc="max")
+        if table.empty:
+            continue
+        fig, ax = plt.subplots(figsize=(7, 5.5))
+        im = ax.imshow(table.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
+        ax.set_xticks(range(len(table.columns)), [f"{v:.4g}" for v in table.columns], rotation=45)
+        ax.set_yticks(range(len(table.index)), [f"{v:.4g}" for v in table.index])
+        ax.set_xlabel(b)
+        ax.set_ylabel(a)
+        ax.set_title(f"{opt.setup.strategy}: {opt.summary['objective']} (best over the rest)")
+        fig.colorbar(im, ax=ax, label=opt.summary["objective"])
+        fig.tight_layout()
+        path = out / f"heatmap_{a}_{b}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def _plot_walk_forward(opt: Optimization, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    assert opt.walk_forward is not None
+    equity = opt.walk_forward.result.period_equity()
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax.plot(equity.index, equity.to_numpy(), label="walk-forward (out of sample)")
+    best = opt.backtest().result.period_equity()
+    best = best[best.index >= equity.index[0]]
+    if len(best):
+        scaled = best / best.iloc[0] * float(np.asarray(equity)[0])
+        ax.plot(scaled.index, scaled.to_numpy(), label="full-sample best (in sample)", alpha=0.7)
+    for start in pd.to_datetime(opt.walk_forward.folds["test_start"]):
+        ax.axvline(
+            start.tz_localize(equity.index.tz) if equity.index.tz else start, color="grey", lw=0.5
+        )
+    ax.set_title(f"{opt.setup.strategy}: walk-forward equity")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

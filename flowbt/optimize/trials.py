@@ -1,0 +1,226 @@
+"""Evaluating trials: what a sweep shares, and one chunk of trials through the batch.
+
+A `SweepSetup` is built once per sweep and shipped once to every worker: the bars of
+the sweep's window, each distinct signal request's aligned signals (computed once per
+distinct request, however many trials share it), the batch market
+(``engine.batch``) and the windows whose statistics every trial reports. `evaluate`
+turns a chunk of parameter sets into ledger rows: it validates each set, builds
+weights (one broadcast call when the strategy offers ``target_weights_batch``, else
+``target_weights`` per set) and runs them all in one compiled, parallel call.
+
+Point in time: every trial trades the same bars from the same first bar (the latest
+warm-up of any trial), each signal row reaching a bar only once known at its close,
+as in ``engine.market.run_market``; a trial's statistics equal that of
+``run_market`` with its parameters on that window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from engine.bars import Bars
+from engine.batch import WINDOW_FIELDS, BatchMarket, run_batch, window_performance
+from engine.config import BacktestConfig
+from engine.market import close_ended
+from engine.plan import market_view, strategy_weights
+from engine.stats import PERF_FIELDS
+from flowbt.experiment import validation_line
+from strategies.base import SignalRequest, Strategy
+from strategies.registry import get_strategy
+
+OBJECTIVES = ("sharpe", "sortino", "calmar", "cagr", "total_return", "max_drawdown")
+"""What a sweep may maximise (max_drawdown is a negative fraction: higher is better)."""
+
+LEDGER_STATS = (
+    *PERF_FIELDS,
+    "sharpe_per_period",
+    "n_returns",
+    "skew",
+    "kurtosis",
+    "n_orders",
+    "n_orders_cut",
+    "n_orders_rejected",
+)
+
+
+def signal_key(requests: Mapping[str, SignalRequest]) -> str:
+    """One text per distinct set of signal requests (name, parameters, calendar)."""
+    parts = [
+        f"{k}={r.signal}{sorted(dict(r.params).items())}@{r.calendar}"
+        for k, r in sorted(requests.items())
+    ]
+    return ";".join(parts)
+
+
+@dataclass(frozen=True)
+class SweepSetup:
+    """Everything a chunk needs, shared by all trials (picklable, sent once).
+
+    ``signals``: signal key -> that request set's aligned signals on ``bars``;
+    ``windows``: (W, 2) period ranges, the first the whole window; ``ended``: symbols
+    closed at their last bar (``engine.market.close_ended``).
+    """
+
+    strategy: str
+    symbols: tuple[str, ...]
+    bars: Bars
+    signals: Mapping[str, Mapping[str, pd.DataFrame]]
+    batch: BatchMarket
+    windows: np.ndarray
+    ended: tuple[str, ...]
+    objective: str
+    calendars: Mapping[str, str]
+
+    @property
+    def config(self) -> BacktestConfig:
+        return self.batch.config
+
+
+def make_strategy(name: str, params: Mapping[str, Any], symbols: Sequence[str]) -> Strategy:
+    """The registered strategy ``name`` with ``params`` (validated) on ``symbols``."""
+    cls = get_strategy(name)
+    return cls(cls.Params.model_validate(dict(params)), symbols=list(symbols))
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """A chunk's ledger rows (one per trial, trial ids as the index) and their window
+    statistics (trials x windows x `WINDOW_FIELDS`, NaN for trials that did not run)."""
+
+    ledger: pd.DataFrame
+    windows: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        """Ledger and window statistics in one table (what a chunk file holds)."""
+        flat = self.windows.reshape(len(self.ledger), -1)
+        names = [f"w{w}_{f}" for w in range(self.windows.shape[1]) for f in WINDOW_FIELDS]
+        return pd.concat(
+            [self.ledger, pd.DataFrame(flat, index=self.ledger.index, columns=names)], axis=1
+        )
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, n_windows: int) -> ChunkResult:
+        names = [f"w{w}_{f}" for w in range(n_windows) for f in WINDOW_FIELDS]
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise ValueError(f"chunk holds no window statistics {missing[0]}")
+        sums = frame[names].to_numpy(dtype=np.float64).reshape(len(frame), n_windows, -1)
+        return cls(frame.drop(columns=names), sums)
+
+
+def _weights(
+    setup: SweepSetup, strategies: list[Strategy], key: str
+) -> tuple[np.ndarray | None, list[str | None]]:
+    """Weights (sets, bars, assets) of strategies sharing signal ``key``, and per set the
+    reason it failed (None = ok)."""
+    bars = replace(setup.bars, signals=dict(setup.signals[key]))
+    view = market_view(bars)
+    batch = strategies[0].target_weights_batch(view, [s.params for s in strategies])
+    if batch is not None:
+        return np.asarray(batch, dtype=np.float64), [None] * len(strategies)
+    out = np.full((len(strategies), bars.n_bars, bars.n_assets), np.nan)
+    reasons: list[str | None] = []
+    for k, strat in enumerate(strategies):
+        try:
+            out[k] = strategy_weights(strat, bars)
+            reasons.append(None)
+        except (ValueError, KeyError, ZeroDivisionError, FloatingPointError) as exc:
+            reasons.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    return out, reasons
+
+
+def evaluate(setup: SweepSetup, trials: Sequence[tuple[int, Mapping[str, Any]]]) -> ChunkResult:
+    """Ledger rows of ``trials`` ((trial id, params) pairs) on ``setup``.
+
+    Status per trial: ``ok``; ``failed`` (its parameters do not validate, or its weights
+    raised: the reason says why). Constraint rejections never reach here."""
+    n_win = len(setup.windows)
+    rows: list[dict[str, Any]] = []
+    sums = np.full((len(trials), n_win, len(WINDOW_FIELDS)), np.nan)
+    groups: dict[str, list[tuple[int, Strategy]]] = {}
+    for pos, (tid, params) in enumerate(trials):
+        row: dict[str, Any] = {"trial": tid, **params, "status": "ok", "reason": ""}
+        rows.append(row)
+        try:
+            strat = make_strategy(setup.strategy, params, setup.symbols)
+        except ValidationError as exc:
+            row.update(status="failed", reason=validation_line(exc))
+            continue
+        key = signal_key(strat.signal_requests())
+        if key not in setup.signals:
+            row.update(status="failed", reason=f"its signals were not prepared ({key})")
+            continue
+        groups.setdefault(key, []).append((pos, strat))
+    for key, members in groups.items():
+        weights, reasons = _weights(setup, [s for _, s in members], key)
+        ok = [k for k, r in enumerate(reasons) if r is None]
+        for k, reason in enumerate(reasons):
+            if reason is not None:
+                rows[members[k][0]].update(status="failed", reason=reason)
+        if not ok or weights is None:
+            continue
+        w = weights[ok]
+        if setup.ended:
+            for k in range(len(w)):
+                w[k] = close_ended(w[k], setup.bars, list(setup.ended), setup.config.fill)
+        stats = run_batch(setup.batch, w, setup.windows)
+        perf = window_performance(stats.windows[:, 0], setup.batch.periods_per_year)
+        ppy = math.sqrt(setup.batch.periods_per_year)
+        for q, k in enumerate(ok):
+            pos = members[k][0]
+            sums[pos] = stats.windows[q]
+            row = rows[pos]
+            row.update({f: float(perf[f][q]) for f in PERF_FIELDS})
+            row["sharpe_per_period"] = row["sharpe"] / ppy
+            row["n_returns"] = int(stats.windows[q, 0, 0])
+            row["skew"], row["kurtosis"] = (float(x) for x in stats.moments[q])
+            for f, v in zip(
+                ("n_orders", "n_orders_cut", "n_orders_rejected"), stats.counts[q], strict=True
+            ):
+                row[f] = int(v)
+    ledger = pd.DataFrame(rows).set_index("trial", drop=False)
+    for col in LEDGER_STATS:
+        if col not in ledger.columns:
+            ledger[col] = np.nan
+    ledger["objective"] = ledger[setup.objective].astype(float)
+    return ChunkResult(ledger, sums)
+
+
+def trial_weights(setup: SweepSetup, params: Mapping[str, Any]) -> np.ndarray:
+    """One parameter set's weights on the sweep's bars (ended symbols closed)."""
+    strat = make_strategy(setup.strategy, params, setup.symbols)
+    key = signal_key(strat.signal_requests())
+    bars = replace(setup.bars, signals=dict(setup.signals[key]))
+    w = strategy_weights(strat, bars)
+    if setup.ended:
+        w = close_ended(w, setup.bars, list(setup.ended), setup.config.fill)
+    return w
+
+
+def params_of(ledger_row: pd.Series, names: Sequence[str]) -> dict[str, Any]:
+    """The parameter set of a ledger row, as Python scalars."""
+    out: dict[str, Any] = {}
+    for n in names:
+        v = ledger_row[n]
+        out[n] = v.item() if isinstance(v, np.generic) else v
+    return out
+
+
+__all__ = [
+    "LEDGER_STATS",
+    "OBJECTIVES",
+    "ChunkResult",
+    "SweepSetup",
+    "evaluate",
+    "make_strategy",
+    "params_of",
+    "signal_key",
+    "trial_weights",
+]
