@@ -19,8 +19,6 @@ from typing import Any
 
 import pandas as pd
 
-import flowbt
-
 SWEEP_FILE = "sweep.json"
 CHUNK_DIR = "chunks"
 _SOURCE_PACKAGES = ("data", "signals", "strategies", "engine", "flowbt")
@@ -29,7 +27,7 @@ _SOURCE_PACKAGES = ("data", "signals", "strategies", "engine", "flowbt")
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """flowbt's version and a digest of its Python sources (changes with any edit)."""
-    root = Path(flowbt.__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # the source tree holding flowbt/
     h = hashlib.sha256()
     for pkg in _SOURCE_PACKAGES:
         for path in sorted((root / pkg).rglob("*.py")):
