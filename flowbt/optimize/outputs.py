@@ -20,18 +20,16 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from engine.manifest import git_sha
+from flowbt.optimize.result import Optimization
 from flowbt.optimize.store import SWEEP_FILE
 from flowbt.report.files import write_json
 from flowbt.report.tearsheet import benchmark_close, run_job, tearsheet_job
-
-if TYPE_CHECKING:
-    from flowbt.optimize.api import Optimization
 
 
 def check_sweep_dir(out: Path) -> None:

@@ -153,20 +153,27 @@ def pbo_from_sums(n: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> PboResult:
         raise ValueError("PBO needs at least 2 configurations")
     if blocks < 2 or blocks % 2:
         raise ValueError(f"blocks must be an even number >= 2, got {blocks}")
-    logits, is_perf, oos_perf = [], [], []
+    combos = np.array(list(combinations(range(blocks), blocks // 2)))
+    mask = np.zeros((len(combos), blocks))
+    np.put_along_axis(mask, combos, 1.0, axis=1)
     total = (n.sum(axis=0), s1.sum(axis=0), s2.sum(axis=0))
-    for chosen in combinations(range(blocks), blocks // 2):
-        sel = list(chosen)
-        inside = (n[sel].sum(axis=0), s1[sel].sum(axis=0), s2[sel].sum(axis=0))
-        outside = tuple(t - i for t, i in zip(total, inside, strict=True))
+    logits, is_perf, oos_perf = [], [], []
+    step = max(1, 4_000_000 // k)  # splits per pass: bounded memory for many trials
+    for lo in range(0, len(mask), step):
+        m = mask[lo : lo + step]
+        inside = (m @ n, m @ s1, m @ s2)
+        outside = tuple(t[None, :] - i for t, i in zip(total, inside, strict=True))
         sr_in = _sharpe_from_sums(*inside)
         sr_out = _sharpe_from_sums(*outside)
-        best = int(np.argmax(sr_in))
-        rank = stats.rankdata(sr_out)[best]  # 1 = worst out of sample
+        best = np.argmax(sr_in, axis=1)
+        rows = np.arange(len(m))
+        chosen = sr_out[rows, best][:, None]
+        # average rank of the chosen among all, 1 = worst (scipy's rankdata, ties averaged)
+        rank = (sr_out < chosen).sum(axis=1) + ((sr_out == chosen).sum(axis=1) + 1) / 2.0
         w = rank / (k + 1.0)
-        logits.append(math.log(w / (1.0 - w)))
-        is_perf.append(sr_in[best])
-        oos_perf.append(sr_out[best])
+        logits.extend(np.log(w / (1.0 - w)).tolist())
+        is_perf.extend(sr_in[rows, best].tolist())
+        oos_perf.extend(sr_out[rows, best].tolist())
     lam = np.array(logits)
     return PboResult(
         pbo=float((lam <= 0).mean()),
