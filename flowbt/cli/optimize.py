@@ -78,6 +78,10 @@ def register(app: typer.Typer) -> None:
         cpcv: Annotated[
             str | None, typer.Option("--cpcv", help="N,K: N groups, K test groups (e.g. 6,2)")
         ] = None,
+        signal_cache: Annotated[
+            Path | None,
+            typer.Option("--signal-cache", help="folder keeping computed signals for later sweeps"),
+        ] = None,
         progress: Annotated[bool, typer.Option(help="progress bar on stderr")] = True,
     ) -> None:
         """Search a strategy's parameters; report PSR, DSR, PBO, SPA and robustness."""
@@ -124,6 +128,7 @@ def register(app: typer.Typer) -> None:
             cpcv=cv,
             progress=progress and sys.stderr.isatty(),
             command=shlex.join(["flowbt", *sys.argv[1:]]),
+            signal_cache=signal_cache,
         )
         typer.echo(opt.report())
         typer.echo(f"-> {out}")

@@ -42,7 +42,7 @@ from flowbt.optimize.search import (
     run_planned,
 )
 from flowbt.optimize.space import Space, build_space
-from flowbt.optimize.store import check_resume, code_version
+from flowbt.optimize.store import DiskSignalCache, check_resume, code_version, market_checksum
 from flowbt.optimize.validate import (
     Cpcv,
     WalkForward,
@@ -84,6 +84,7 @@ def optimize(
     spa_reps: int = 1000,
     progress: bool | Callable[[int, int], None] = False,
     command: str | None = None,
+    signal_cache: str | Path | None = None,
 ) -> Optimization:
     """Search ``strategy``'s parameters (grid by default; ``random=N`` or ``optuna=N``)
     and report the best with its PSR, DSR, PBO, SPA p-value and robustness.
@@ -92,7 +93,9 @@ def optimize(
     the strategy's pydantic bounds); ``constraint``: expressions over parameter names
     (``"fast < slow"``); ``objective``: one of ``OBJECTIVES``. ``config`` is an
     experiment TOML (as for ``flowbt backtest``); the keyword options override it.
-    Results are identical for any ``chunk``, ``executor`` and worker count."""
+    Results are identical for any ``chunk``, ``executor`` and worker count.
+    ``signal_cache``: a folder keeping computed signals on disk (keyed by the data
+    checksum and code version) for later sweeps."""
     check_objective(objective)
     if chunk < 1:
         raise ValueError(f"--chunk must be >= 1, got {chunk}; fix: --chunk 256")
@@ -134,7 +137,10 @@ def optimize(
     executor_ = make_executor(executor, address)
     out_dir = Path(out) if out is not None else None
     try:
-        cache: dict[Any, Any] = {}
+        checksum = market_checksum(md)
+        cache: dict[Any, Any] = (
+            DiskSignalCache(Path(signal_cache), checksum) if signal_cache is not None else {}
+        )
         setup = build_setup(
             exp, md, space, warm_trials, objective, np.zeros((1, 2), np.int64), cache
         )
@@ -150,7 +156,8 @@ def optimize(
             "objective": objective,
             "chunk": chunk,
             "windows": plan.windows.tolist(),
-            "data_checksum": setup.bars.checksum(),
+            "data_checksum": checksum,
+            "bars_checksum": setup.bars.checksum(),
             "code_version": code_version(),
         }
         if out_dir is not None:

@@ -62,7 +62,7 @@ class Optimization:
             f" {s['n_trials_failed']} failed, {s['n_trials_rejected']} rejected),"
             f" {s['start']} .. {s['end']}",
             f"best {s['best_params']} {s['objective']}={_fmt(s['objective_value'])}"
-            f" sharpe={_fmt(s['sharpe'])}",
+            + (f" sharpe={_fmt(s['sharpe'])}" if s["objective"] != "sharpe" else ""),
             f"PSR={_fmt(s.get('psr'))} DSR={_fmt(s.get('dsr'))} (n_trials={s['n_trials_ok']},"
             f" var={_fmt(s.get('var_trial_sharpe_per_period'))})"
             f" PBO={_fmt(s.get('pbo'))} SPA p={_fmt(s.get('spa_pvalue'))}"

@@ -19,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from data.market import MarketData
+
 SWEEP_FILE = "sweep.json"
 CHUNK_DIR = "chunks"
 _SOURCE_PACKAGES = ("data", "signals", "strategies", "engine", "flowbt")
@@ -108,3 +110,58 @@ def check_resume(out: Path, identity: dict[str, Any], resume: bool) -> None:
 
 def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
+
+
+def market_checksum(md: MarketData) -> str:
+    """sha256 over every table of a `data.MarketData` (prices, macro series, events):
+    what a sweep's results and cached signals were computed from."""
+    h = hashlib.sha256()
+    for kind, table in (("prices", md.prices), ("macro", md.macro), ("events", md.events)):
+        for name in sorted(table):
+            h.update(f"{kind}:{name}".encode())
+            frame = table[name]
+            h.update(json.dumps([str(c) for c in frame.columns]).encode())
+            h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+class DiskSignalCache(dict[Any, Any]):
+    """A signal cache (``engine.market.signals_for``'s ``cache``) that also keeps each
+    computed signal on disk under ``folder``, keyed by the data checksum, the code
+    version, the signal's name and its parameters: a later sweep on the same data and
+    code reads it instead of computing it (``--signal-cache DIR``)."""
+
+    def __init__(self, folder: Path, data_checksum: str) -> None:
+        super().__init__()
+        self.folder = Path(folder)
+        self.prefix = f"{data_checksum}|{code_version()}"
+
+    def _path(self, key: Any) -> Path:
+        _, name, params = key  # (id(md), signal name, repr of its sorted params)
+        digest = hashlib.sha256(f"{self.prefix}|{name}|{params}".encode()).hexdigest()[:24]
+        return self.folder / f"{name}-{digest}.parquet"
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key) or self._path(key).is_file()
+
+    def __getitem__(self, key: Any) -> Any:
+        if super().__contains__(key):
+            return super().__getitem__(key)
+        frame = pd.read_parquet(self._path(key))
+        value: Any = frame.iloc[:, 0] if frame.attrs.get("flowbt_series") else frame
+        if isinstance(value, pd.Series):
+            value.name = frame.attrs.get("flowbt_name", value.name)
+        super().__setitem__(key, value)
+        return value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        frame = value.to_frame() if isinstance(value, pd.Series) else value.copy()
+        frame.attrs = {"flowbt_series": isinstance(value, pd.Series)}
+        if isinstance(value, pd.Series):
+            frame.attrs["flowbt_name"] = str(value.name)
+        path = self._path(key)
+        tmp = path.with_suffix(".parquet.tmp")
+        frame.to_parquet(tmp)
+        os.replace(tmp, path)
