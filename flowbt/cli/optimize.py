@@ -82,6 +82,9 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--signal-cache", help="folder keeping computed signals for later sweeps"),
         ] = None,
+        top_curves: Annotated[
+            int, typer.Option("--top-curves", help="keep the equity of the K best trials")
+        ] = 0,
         progress: Annotated[bool, typer.Option(help="progress bar on stderr")] = True,
     ) -> None:
         """Search a strategy's parameters; report PSR, DSR, PBO, SPA and robustness."""
@@ -129,6 +132,7 @@ def register(app: typer.Typer) -> None:
             progress=progress and sys.stderr.isatty(),
             command=shlex.join(["flowbt", *sys.argv[1:]]),
             signal_cache=signal_cache,
+            top_curves=top_curves,
         )
         typer.echo(opt.report())
         typer.echo(f"-> {out}")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 import data
 from data.market import MarketData
@@ -43,12 +44,14 @@ from flowbt.optimize.search import (
 )
 from flowbt.optimize.space import Space, build_space
 from flowbt.optimize.store import DiskSignalCache, check_resume, code_version, market_checksum
+from flowbt.optimize.trials import SweepSetup, params_of
 from flowbt.optimize.validate import (
     Cpcv,
     WalkForward,
     cpcv_paths,
     plan_windows,
     summarize_sweep,
+    trial_returns,
     walk_forward,
 )
 from flowbt.report.tearsheet import benchmark_close
@@ -85,6 +88,7 @@ def optimize(
     progress: bool | Callable[[int, int], None] = False,
     command: str | None = None,
     signal_cache: str | Path | None = None,
+    top_curves: int = 0,
 ) -> Optimization:
     """Search ``strategy``'s parameters (grid by default; ``random=N`` or ``optuna=N``)
     and report the best with its PSR, DSR, PBO, SPA p-value and robustness.
@@ -95,8 +99,11 @@ def optimize(
     experiment TOML (as for ``flowbt backtest``); the keyword options override it.
     Results are identical for any ``chunk``, ``executor`` and worker count.
     ``signal_cache``: a folder keeping computed signals on disk (keyed by the data
-    checksum and code version) for later sweeps."""
+    checksum and code version) for later sweeps; ``top_curves``: keep the equity curves
+    of that many best trials (``Optimization.curves``, ``curves.parquet``)."""
     check_objective(objective)
+    if top_curves < 0:
+        raise ValueError(f"--top-curves must be >= 0, got {top_curves}; fix: --top-curves 10")
     if chunk < 1:
         raise ValueError(f"--chunk must be >= 1, got {chunk}; fix: --chunk 256")
     if random is not None and optuna is not None:
@@ -190,13 +197,24 @@ def optimize(
         summary.update(cpcv_paths(setup, ledger.rows, ledger.windows, plan, names))
     summary["data_checksum"] = identity["data_checksum"]
     summary["code_version"] = identity["code_version"]
+    curves = _curves(setup, ledger.rows, names, top_curves) if top_curves else None
     opt = Optimization(
         results=ledger.rows, summary=summary, space=space, setup=setup, plan=plan,
         window_sums=ledger.windows, market=md, experiment=exp, walk_forward=wf_result,
+        curves=curves,
     )  # fmt: skip
     if out_dir is not None:
         write_outputs(opt, out_dir, identity, command or " ".join(sys.argv))
     return opt
+
+
+def _curves(setup: SweepSetup, ledger: pd.DataFrame, names: list[str], k: int) -> pd.DataFrame:
+    """Equity per period of the ``k`` best ok trials (columns: trial ids, best first)."""
+    ok = (ledger["status"] == "ok") & np.isfinite(ledger["objective"])
+    top = ledger[ok].sort_values(["objective", "trial"], ascending=[False, True]).head(k)
+    rets = trial_returns(setup, [params_of(r, names) for _, r in top.iterrows()])
+    equity = np.cumprod(1.0 + rets, axis=0) * setup.config.init_cash
+    return pd.DataFrame(equity, index=setup.batch.period_index, columns=top["trial"].tolist())
 
 
 def _space_identity(space: Space) -> dict[str, Any]:

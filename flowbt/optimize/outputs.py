@@ -7,7 +7,9 @@
   the edge flag and the plateau verdict (walk-forward and CPCV when asked);
 - ``heatmap_<a>_<b>.png``: the objective over each pair of searched numeric
   parameters (the best value over the other parameters in each cell);
-- ``walk_forward.csv`` and ``walk_forward.png`` when asked;
+- ``walk_forward.csv``, ``walk_forward.png`` and the stitched out-of-sample run's
+  tearsheet ``walk_forward.html`` when asked;
+- ``curves.parquet``: the equity curves of the best ``top_curves`` trials, on request;
 - ``tearsheet.html``: the chosen configuration's quantstats tearsheet;
 - ``manifest.json``: data checksum, code version, git SHA, seed, command line, and
   ``sweep.json`` + ``chunks/`` (what ``--resume`` reads).
@@ -56,12 +58,18 @@ def write_outputs(opt: Optimization, out: Path, identity: dict[str, Any], comman
     for old in out.glob("heatmap_*.png"):
         old.unlink()
     write_heatmaps(opt, out)
+    bench_name = opt.summary.get("benchmark")
+    bench = benchmark_close(opt.market, bench_name) if bench_name else None
     if opt.walk_forward is not None:
         opt.walk_forward.folds.to_csv(out / "walk_forward.csv", index=False)
         _plot_walk_forward(opt, out / "walk_forward.png")
+        wf = opt.walk_forward.result
+        run_job(tearsheet_job(wf, bench, html=out / "walk_forward.html", table=None))
+    if opt.curves is not None:
+        curves = opt.curves.copy()
+        curves.columns = [f"trial_{c}" for c in curves.columns]
+        curves.reset_index().to_parquet(out / "curves.parquet", index=False)
     bt = opt.backtest()
-    bench_name = opt.summary.get("benchmark")
-    bench = benchmark_close(opt.market, bench_name) if bench_name else None
     run_job(tearsheet_job(bt.result, bench, html=out / "tearsheet.html", table=None))
     manifest = {
         "kind": "optimize",
@@ -95,7 +103,18 @@ def write_heatmaps(opt: Optimization, out: Path) -> list[Path]:
         if table.empty:
             continue
         fig, ax = plt.subplots(figsize=(7, 5.5))
-        im = ax.imshow(table.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
+        values = table.to_numpy(dtype=float)
+        im = ax.imshow(values, origin="lower", aspect="auto", cmap="viridis")
+        ax.grid(False)
+        if values.size <= 400:  # small grids: the number in each cell
+            for (r, c), v in np.ndenumerate(values):
+                if np.isfinite(v):
+                    ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=7, color="w")
+        best = opt.summary["best_params"]
+        if best.get(a) in table.index and best.get(b) in table.columns:
+            r, c = table.index.get_loc(best[a]), table.columns.get_loc(best[b])
+            ax.scatter([c], [r], marker="*", s=180, color="red", label="chosen")
+            ax.legend(loc="upper right", fontsize=8)
         ax.set_xticks(range(len(table.columns)), [f"{v:.4g}" for v in table.columns], rotation=45)
         ax.set_yticks(range(len(table.index)), [f"{v:.4g}" for v in table.index])
         ax.set_xlabel(b)

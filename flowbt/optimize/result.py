@@ -30,6 +30,7 @@ class Optimization:
     market: MarketData
     experiment: Any
     walk_forward: WalkForwardResult | None = None
+    curves: pd.DataFrame | None = None  # equity of the best trials (periods x trial ids)
 
     @property
     def best(self) -> pd.Series:

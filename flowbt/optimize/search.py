@@ -147,7 +147,7 @@ class Ledger:
 
 def _rejected(tid: int, params: Mapping[str, Any], why: str, n_win: int) -> ChunkResult:
     row = {"trial": tid, **params, "status": "rejected", "reason": f"constraint {why}"}
-    frame = pd.DataFrame([row]).set_index("trial", drop=False)
+    frame = pd.DataFrame([row]).set_index("trial", drop=False).rename_axis(None)
     return ChunkResult(frame, np.full((1, n_win, 7), np.nan))
 
 
@@ -178,7 +178,9 @@ def run_chunks(
         first, last = part[0][0], part[-1][0]
         saved = read_chunk(out, first, last) if out is not None else None
         if saved is not None:
-            results[k] = ChunkResult.from_frame(saved.set_index("trial", drop=False), n_win)
+            results[k] = ChunkResult.from_frame(
+                saved.set_index("trial", drop=False).rename_axis(None), n_win
+            )
             continue
         runnable = [(t, p) for t, p in part if space.check(p) is None]
         rejected = [_rejected(t, p, str(space.check(p)), n_win) for t, p in part if space.check(p)]

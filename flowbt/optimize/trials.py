@@ -185,7 +185,7 @@ def evaluate(setup: SweepSetup, trials: Sequence[tuple[int, Mapping[str, Any]]])
                 ("n_orders", "n_orders_cut", "n_orders_rejected"), stats.counts[q], strict=True
             ):
                 row[f] = int(v)
-    ledger = pd.DataFrame(rows).set_index("trial", drop=False)
+    ledger = pd.DataFrame(rows).set_index("trial", drop=False).rename_axis(None)
     for col in LEDGER_STATS:
         if col not in ledger.columns:
             ledger[col] = np.nan
