@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.flowbt-installed
 
-.PHONY: install run test lint bench bench-data bench-engine clean
+.PHONY: install run test lint bench bench-data bench-engine bench-optimize clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,13 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: bench-data bench-engine
+bench: bench-data bench-engine bench-optimize
 
 bench-engine: install
 	$(BIN)/python bench/bench_engine.py
+
+bench-optimize: install
+	$(BIN)/python bench/bench_optimize.py
 
 bench-data: install
 	$(BIN)/python bench/bench_load.py

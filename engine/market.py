@@ -300,14 +300,15 @@ def _sessions_after(calendar: str, last: pd.Timestamp, until: pd.Timestamp) -> p
 def close_ended(
     weights: np.ndarray, bars: Bars, ended: Sequence[str], fill: str = "next_open"
 ) -> np.ndarray:
-    """``weights`` with each ``ended`` symbol at 0 from its second-to-last bar
-    (``next_open``: sold at its last bar's open) or its last bar (``close``) on."""
+    """``weights`` (bars x assets, or sets x bars x assets) with each ``ended`` symbol at 0
+    from its second-to-last bar (``next_open``: sold at its last bar's open) or its last
+    bar (``close``) on."""
     w = np.array(weights, dtype=np.float64, copy=True)
     back = 2 if fill == "next_open" else 1
     for s in ended:
         k = bars.symbols.index(s)
         rows = np.flatnonzero(bars.tradable[:, k])
-        w[(rows[-back] if len(rows) >= back else 0) :, k] = 0.0
+        w[..., (rows[-back] if len(rows) >= back else 0) :, k] = 0.0
     return w
 
 

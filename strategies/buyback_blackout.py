@@ -51,13 +51,19 @@ class BuybackBlackout(Strategy):
     ) -> np.ndarray | None:
         """Every set's weights in one broadcast (sets, bars, 1); other symbols flat."""
         symbol = (self.symbols or list(self.default_symbols))[0]
-        sets = [BuybackBlackoutParams.model_validate(p.model_dump()) for p in params]
-        # (validated again: a set must be this strategy's parameters)
-        share = view.signals["blackout"]["share_projected"].to_numpy(dtype=float)[None, :]
+        sets = [
+            p
+            if isinstance(p, BuybackBlackoutParams)
+            else BuybackBlackoutParams.model_validate(p.model_dump())
+            for p in params
+        ]  # a set must be this strategy's parameters
+        share = view.signals["blackout"]["share_projected"].to_numpy(dtype=float)
         threshold = np.array([p.threshold for p in sets])[:, None]
         during = np.array([p.blackout_weight for p in sets])[:, None]
-        w = np.where(share >= threshold, during, 1.0)
-        w = np.where(np.isnan(share), 0.0, w)
+        w = np.where(share[None, :] >= threshold, during, 1.0)
+        w[:, np.isnan(share)] = 0.0
+        if len(view.symbols) == 1:
+            return w[:, :, None]
         out = np.zeros((len(sets), len(view.close.index), len(view.symbols)))
         out[:, :, view.symbols.index(symbol)] = w
         return out

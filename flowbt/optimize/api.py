@@ -181,7 +181,8 @@ def optimize(
             ledger = run_planned(setup, space, trials, chunk, executor_, out_dir, bar)
     finally:
         executor_.close()
-    names = space.names()
+    # every parameter a trial was run with (fixed ones too), so a re-run reproduces it
+    names = list(dict.fromkeys([*space.fixed, *space.names()]))
     bench = benchmark_close(md, bench_name) if bench_name else None
     summary = summarize_sweep(
         setup, ledger.rows, ledger.windows, plan, names, benchmark=bench,

@@ -50,6 +50,9 @@ LEDGER_STATS = (
 )
 
 
+COUNT_COLUMNS = ("n_returns", "n_orders", "n_orders_cut", "n_orders_rejected")
+
+
 def signal_key(requests: Mapping[str, SignalRequest]) -> str:
     """One text per distinct set of signal requests (name, parameters, calendar)."""
     parts = [
@@ -115,24 +118,44 @@ class ChunkResult:
         return cls(frame.drop(columns=names), sums)
 
 
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"
+
+
+_TRIAL_ERRORS = (ValueError, KeyError, IndexError, ZeroDivisionError, FloatingPointError)
+
+
 def _weights(
     setup: SweepSetup, strategies: list[Strategy], key: str
-) -> tuple[np.ndarray | None, list[str | None]]:
+) -> tuple[np.ndarray, list[str | None]]:
     """Weights (sets, bars, assets) of strategies sharing signal ``key``, and per set the
-    reason it failed (None = ok)."""
+    reason it failed (None = ok). A batch that raises is retried set by set, so one bad
+    set fails alone."""
     bars = replace(setup.bars, signals=dict(setup.signals[key]))
-    view = market_view(bars)
-    batch = strategies[0].target_weights_batch(view, [s.params for s in strategies])
+    shape = (len(strategies), bars.n_bars, bars.n_assets)
+    try:
+        batch = strategies[0].target_weights_batch(
+            market_view(bars), [s.params for s in strategies]
+        )
+    except _TRIAL_ERRORS:
+        batch = None
     if batch is not None:
-        return np.asarray(batch, dtype=np.float64), [None] * len(strategies)
-    out = np.full((len(strategies), bars.n_bars, bars.n_assets), np.nan)
+        out = np.asarray(batch, dtype=np.float64)
+        if out.shape != shape:
+            raise ValueError(
+                f"{setup.strategy}.target_weights_batch returned shape {out.shape}, not {shape}"
+            )
+        bad = [bool(np.isinf(x).any()) for x in out]
+        return out, ["weights must be finite (or NaN)" if b else None for b in bad]
+    out = np.full(shape, np.nan)
     reasons: list[str | None] = []
     for k, strat in enumerate(strategies):
         try:
             out[k] = strategy_weights(strat, bars)
-            reasons.append(None)
-        except (ValueError, KeyError, ZeroDivisionError, FloatingPointError) as exc:
-            reasons.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            reasons.append("weights must be finite (or NaN)" if np.isinf(out[k]).any() else None)
+        except _TRIAL_ERRORS as exc:
+            reasons.append(_reason(exc))
     return out, reasons
 
 
@@ -140,56 +163,58 @@ def evaluate(setup: SweepSetup, trials: Sequence[tuple[int, Mapping[str, Any]]])
     """Ledger rows of ``trials`` ((trial id, params) pairs) on ``setup``.
 
     Status per trial: ``ok``; ``failed`` (its parameters do not validate, or its weights
-    raised: the reason says why). Constraint rejections never reach here."""
-    n_win = len(setup.windows)
-    rows: list[dict[str, Any]] = []
-    sums = np.full((len(trials), n_win, len(WINDOW_FIELDS)), np.nan)
+    raised or are not finite: the reason says why). Constraint rejections never reach
+    here."""
+    k_all = len(trials)
+    sums = np.full((k_all, len(setup.windows), len(WINDOW_FIELDS)), np.nan)
+    stats_cols = {c: np.full(k_all, np.nan) for c in LEDGER_STATS}
+    status = np.full(k_all, "ok", dtype=object)
+    reason = np.full(k_all, "", dtype=object)
     groups: dict[str, list[tuple[int, Strategy]]] = {}
-    for pos, (tid, params) in enumerate(trials):
-        row: dict[str, Any] = {"trial": tid, **params, "status": "ok", "reason": ""}
-        rows.append(row)
+    for pos, (_, params) in enumerate(trials):
         try:
             strat = make_strategy(setup.strategy, params, setup.symbols)
         except ValidationError as exc:
-            row.update(status="failed", reason=validation_line(exc))
+            status[pos], reason[pos] = "failed", validation_line(exc)
             continue
         key = signal_key(strat.signal_requests())
         if key not in setup.signals:
-            row.update(status="failed", reason=f"its signals were not prepared ({key})")
+            status[pos], reason[pos] = "failed", f"its signals were not prepared ({key})"
             continue
         groups.setdefault(key, []).append((pos, strat))
+    ppy = setup.batch.periods_per_year
     for key, members in groups.items():
         weights, reasons = _weights(setup, [s for _, s in members], key)
-        ok = [k for k, r in enumerate(reasons) if r is None]
-        for k, reason in enumerate(reasons):
-            if reason is not None:
-                rows[members[k][0]].update(status="failed", reason=reason)
-        if not ok or weights is None:
+        for (pos, _), why in zip(members, reasons, strict=True):
+            if why is not None:
+                status[pos], reason[pos] = "failed", why
+        ok = np.array([why is None for why in reasons])
+        if not ok.any():
             continue
-        w = weights[ok]
-        if setup.ended:
-            for k in range(len(w)):
-                w[k] = close_ended(w[k], setup.bars, list(setup.ended), setup.config.fill)
+        w = weights[ok] if not ok.all() else weights
+        if setup.ended:  # closed at their last bar
+            w = close_ended(w, setup.bars, list(setup.ended), setup.config.fill)
         stats = run_batch(setup.batch, w, setup.windows)
-        perf = window_performance(stats.windows[:, 0], setup.batch.periods_per_year)
-        ppy = math.sqrt(setup.batch.periods_per_year)
-        for q, k in enumerate(ok):
-            pos = members[k][0]
-            sums[pos] = stats.windows[q]
-            row = rows[pos]
-            row.update({f: float(perf[f][q]) for f in PERF_FIELDS})
-            row["sharpe_per_period"] = row["sharpe"] / ppy
-            row["n_returns"] = int(stats.windows[q, 0, 0])
-            row["skew"], row["kurtosis"] = (float(x) for x in stats.moments[q])
-            for f, v in zip(
-                ("n_orders", "n_orders_cut", "n_orders_rejected"), stats.counts[q], strict=True
-            ):
-                row[f] = int(v)
-    ledger = pd.DataFrame(rows).set_index("trial", drop=False).rename_axis(None)
-    for col in LEDGER_STATS:
-        if col not in ledger.columns:
-            ledger[col] = np.nan
-    ledger["objective"] = ledger[setup.objective].astype(float)
+        at = np.array([pos for (pos, _), good in zip(members, ok, strict=True) if good])
+        sums[at] = stats.windows
+        perf = window_performance(stats.windows[:, 0], ppy)
+        for f in PERF_FIELDS:
+            stats_cols[f][at] = perf[f]
+        stats_cols["sharpe_per_period"][at] = perf["sharpe"] / math.sqrt(ppy)
+        stats_cols["n_returns"][at] = stats.windows[:, 0, 0]
+        stats_cols["skew"][at] = stats.moments[:, 0]
+        stats_cols["kurtosis"][at] = stats.moments[:, 1]
+        for c, f in enumerate(("n_orders", "n_orders_cut", "n_orders_rejected")):
+            stats_cols[f][at] = stats.counts[:, c]
+    ids = [tid for tid, _ in trials]
+    columns: dict[str, Any] = {"trial": ids}
+    for name in dict.fromkeys(n for _, p in trials for n in p):
+        columns[name] = [p.get(name) for _, p in trials]
+    columns.update(status=status, reason=reason, **stats_cols)
+    columns["objective"] = stats_cols[setup.objective]
+    ledger = pd.DataFrame(columns, index=pd.Index(ids))
+    for col in COUNT_COLUMNS:  # whole numbers; missing for trials that did not run
+        ledger[col] = ledger[col].astype("Int64")
     return ChunkResult(ledger, sums)
 
 

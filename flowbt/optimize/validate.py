@@ -337,7 +337,11 @@ def walk_forward(
         perf1 = performance(seg, base, bm.periods_per_year)
         rec[f"oos_{objective}"] = perf1[objective]
         rec["oos_sharpe"] = perf1["sharpe"]
-    stats = result.stats()
+    # the run opens at the decision close before the first test period: its figures are
+    # taken over the test periods only (the same span as the full-sample comparison)
+    first_test = int(plan.wf_folds[0].test[0]) - offset
+    base = equity[first_test - 1] if first_test > 0 else setup.config.init_cash
+    stats = performance(equity[first_test:], base, bm.periods_per_year)
     best = best_trial(ledger)
     full = trial_returns(setup, [params_of(ledger.iloc[best], names)])[:, 0]
     start = int(plan.wf_folds[0].test[0])
