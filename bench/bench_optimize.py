@@ -61,7 +61,7 @@ from flowbt.optimize.validate import plan_windows  # noqa: E402
 IMPORT_S = time.perf_counter() - T_IMPORT
 
 FEES = 0.001
-REPEAT = 3  # best of, for warm timings of the small runs
+REPEAT = 7  # best of, for warm timings of the small runs (cheap: milliseconds each)
 VBT_BATCH = 1_000  # vectorbt columns per call for the 10,000-trial grid
 VBT_ROT_BATCH = 50  # trials per vectorbt call for liquidity_rotation (x 7 assets)
 PARITY_TOL = 1e-9
@@ -296,7 +296,7 @@ def main() -> None:
     res["bb100"] = {"trials": len(tr_s), "prep_s": prep, "first_s": first, "warm_s": warm}
 
     sp_l, tr_l, su_l, prep = prepare(bb, md, "buyback_blackout", BUYBACK_LARGE)
-    first, warm, led_l = time_flowbt(su_l, sp_l, tr_l, 1)
+    first, warm, led_l = time_flowbt(su_l, sp_l, tr_l, 2)
     rss_10k = peak_rss_mb()
     res["bb10k"] = {"trials": len(tr_l), "prep_s": prep, "first_s": first, "warm_s": warm}
 
@@ -423,7 +423,7 @@ def main() -> None:
     notes = [
         "flowbt ms/trial: warm run_planned (chunk 256, LocalExecutor, numba threads on every"
         " core) = validation + weights + compiled batch + 17 windows of statistics + ledger;"
-        f" best of {REPEAT}, one warm run for 10,000 trials. prep = build_setup + windows (for buyback mostly computing the blackout_share"
+        f" best of {REPEAT}, best of 2 warm runs for 10,000 trials. prep = build_setup + windows (for buyback mostly computing the blackout_share"
         " signal, which each setup does afresh; the first also builds the XNYS calendar).",
         "flowbt_first_s: first run of that grid in this process; for the first grid it"
         " includes numba loading its on-disk cache (cache present at start:"
