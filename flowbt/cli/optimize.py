@@ -53,8 +53,8 @@ def register(app: typer.Typer) -> None:
             list[str] | None, typer.Option("--constraint", help='e.g. "fast < slow"')
         ] = None,
         objective: Annotated[
-            str, typer.Option("--objective", help=" | ".join(OBJECTIVES))
-        ] = "sharpe",
+            str | None, typer.Option("--objective", help=" | ".join(OBJECTIVES) + " (sharpe)")
+        ] = None,
         universe: Annotated[
             str | None, typer.Option("--universe", help="equities, memory or crypto")
         ] = None,
@@ -62,8 +62,10 @@ def register(app: typer.Typer) -> None:
         start: Annotated[str | None, typer.Option(help="first session, YYYY-MM-DD")] = None,
         end: Annotated[str | None, typer.Option(help="last session, YYYY-MM-DD")] = None,
         fees: Annotated[float | None, typer.Option("--fees", help=FEES_HELP)] = None,
-        seed: Annotated[int, typer.Option("--seed")] = 0,
-        chunk: Annotated[int, typer.Option("--chunk", help="trials per chunk")] = DEFAULT_CHUNK,
+        seed: Annotated[int | None, typer.Option("--seed", help="default 0")] = None,
+        chunk: Annotated[
+            int | None, typer.Option("--chunk", help=f"trials per chunk (default {DEFAULT_CHUNK})")
+        ] = None,
         executor: Annotated[str, typer.Option("--executor", help="local | dask")] = "local",
         address: Annotated[
             str | None, typer.Option("--address", help="dask scheduler, tcp://HOST:PORT")
@@ -88,7 +90,7 @@ def register(app: typer.Typer) -> None:
         progress: Annotated[bool, typer.Option(help="progress bar on stderr")] = True,
     ) -> None:
         """Search a strategy's parameters; report PSR, DSR, PBO, SPA and robustness."""
-        if chunk < 1:
+        if chunk is not None and chunk < 1:
             raise ValueError(f"--chunk must be >= 1, got {chunk}; fix: --chunk {DEFAULT_CHUNK}")
         if random is not None and random < 1:
             raise ValueError(f"--random must be >= 1, got {random}; fix: --random 100")

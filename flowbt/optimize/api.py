@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import data
 from data.market import MarketData
-from flowbt.experiment import DEFAULT_FEES, experiment, load_config
+from flowbt.experiment import DEFAULT_FEES, experiment, load_config, validation_line
 from flowbt.optimize.executors import make_executor
 from flowbt.optimize.outputs import check_sweep_dir, write_outputs
 from flowbt.optimize.result import Optimization
@@ -68,14 +69,14 @@ def optimize(
     random: int | None = None,
     optuna: int | None = None,
     constraint: Sequence[str] = (),
-    objective: str = "sharpe",
+    objective: str | None = None,
     universe: str | None = None,
     symbols: Sequence[str] | None = None,
     start: str | None = None,
     end: str | None = None,
     fees: float | None = None,
-    seed: int = 0,
-    chunk: int = DEFAULT_CHUNK,
+    seed: int | None = None,
+    chunk: int | None = None,
     executor: str = "local",
     address: str | None = None,
     out: str | Path | None = None,
@@ -101,6 +102,17 @@ def optimize(
     ``signal_cache``: a folder keeping computed signals on disk (keyed by the data
     checksum and code version) for later sweeps; ``top_curves``: keep the equity curves
     of that many best trials (``Optimization.curves``, ``curves.parquet``)."""
+    settings: dict[str, Any] = load_config(Path(config)) if config is not None else {}
+    source = f"config {config}" if config is not None else "options"
+    table = _optimize_table(settings.pop("optimize", {}), source)
+    # the keyword options override the config's [optimize] table; constraints add up
+    objective = objective or table.objective or "sharpe"
+    seed = seed if seed is not None else (table.seed or 0)
+    chunk = chunk if chunk is not None else (table.chunk or DEFAULT_CHUNK)
+    grid = grid if grid is not None else table.grid
+    constraint = [*table.constraints, *constraint]
+    if random is None and optuna is None:
+        random, optuna = table.random, table.optuna
     check_objective(objective)
     if top_curves < 0:
         raise ValueError(f"--top-curves must be >= 0, got {top_curves}; fix: --top-curves 10")
@@ -109,10 +121,13 @@ def optimize(
     if random is not None and optuna is not None:
         raise ValueError("give --random or --optuna, not both; fix: drop one")
     method: Method = "optuna" if optuna is not None else "random" if random is not None else "grid"
-    settings: dict[str, Any] = load_config(Path(config)) if config is not None else {}
-    source = f"config {config}" if config is not None else "options"
-    settings.pop("optimize", None)
     if strategy is not None:
+        given = settings.get("strategy")
+        if given is not None and given != strategy:
+            raise ValueError(
+                f"strategy {strategy!r} on the command line but {given!r} in {source};"
+                " fix: drop one of them"
+            )
         settings["strategy"] = strategy
     if "strategy" not in settings:
         raise ValueError("no strategy given; fix: name one, e.g. `flowbt optimize sma_cross`")
@@ -123,7 +138,8 @@ def optimize(
             settings[key] = value
     if symbols is not None:
         settings["symbols"] = list(symbols)
-    settings.setdefault("costs", {}).setdefault("fees", DEFAULT_FEES)
+    if isinstance(settings.get("costs", {}), dict):
+        settings["costs"] = {"fees": DEFAULT_FEES, **settings.get("costs", {})}
     exp = experiment(settings, source)
     space = build_space(exp.strategy, grid, constraint)
     fixed = {k: v for k, v in exp.params.items() if k not in space.names()}
@@ -207,6 +223,39 @@ def optimize(
     if out_dir is not None:
         write_outputs(opt, out_dir, identity, command or " ".join(sys.argv))
     return opt
+
+
+class OptimizeTable(BaseModel):
+    """The ``[optimize]`` table of an experiment config (the CLI's options override it)::
+
+    [optimize]
+    grid = { threshold = "0.1:0.9:9", blackout_weight = [0.0, 0.5, 1.0] }
+    constraints = ["threshold > blackout_weight"]
+    objective = "calmar"
+    seed = 7
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    grid: dict[str, list[Any] | str | float | int | bool] | None = None
+    constraints: list[str] = Field(default_factory=list)
+    objective: str | None = None
+    random: int | None = Field(None, ge=1)
+    optuna: int | None = Field(None, ge=1)
+    seed: int | None = None
+    chunk: int | None = Field(None, ge=1)
+
+
+def _optimize_table(value: Any, source: str) -> OptimizeTable:
+    if not isinstance(value, dict):
+        raise ValueError(f"[optimize] in {source} is not a table; fix: write it as [optimize]")
+    try:
+        return OptimizeTable.model_validate(value)
+    except ValidationError as exc:
+        keys = ", ".join(OptimizeTable.model_fields)
+        raise ValueError(
+            f"invalid [optimize] table ({source}): {validation_line(exc)}; fix: correct it"
+            f" (keys: {keys})"
+        ) from None
 
 
 def _curves(setup: SweepSetup, ledger: pd.DataFrame, names: list[str], k: int) -> pd.DataFrame:

@@ -321,7 +321,8 @@ class _Param:
             raise _err(f"range of {self.name} is too wide for floats", where, fix)
         if self.kind == "int":
             return tuple(dict.fromkeys(int(np.floor(x + 0.5)) for x in grid))  # round half up
-        return tuple(dict.fromkeys(float(x) for x in grid))
+        # 12 significant digits: 0.3:0.9:3 gives 0.6, not linspace's 0.6000000000000001
+        return tuple(dict.fromkeys(float(f"{x:.12g}") for x in grid))
 
     def values(
         self, rhs: list[str] | tuple[str, str, str], where: str, points: int
