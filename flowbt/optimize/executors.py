@@ -76,11 +76,12 @@ class DaskExecutor:
         self.client.run(_one_thread)
         self._scattered: Any = None
         self._setup_id: int | None = None
+        self._n_signals = -1  # signal sets scattered: optuna may add some between batches
 
     def run(self, setup: SweepSetup, chunks: Sequence[Chunk]) -> Iterator[tuple[int, ChunkResult]]:
         from distributed import as_completed
 
-        if self._setup_id != id(setup) or len(setup.signals) != getattr(self, "_n_signals", -1):
+        if self._setup_id != id(setup) or len(setup.signals) != self._n_signals:
             self._scattered = self.client.scatter(setup, broadcast=True)
             self._setup_id, self._n_signals = id(setup), len(setup.signals)
         futures = {

@@ -15,7 +15,6 @@ statistics are kept per trial.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -146,9 +145,19 @@ class Ledger:
 
 
 def _rejected(tid: int, params: Mapping[str, Any], why: str, n_win: int) -> ChunkResult:
-    row = {"trial": tid, **params, "status": "rejected", "reason": f"constraint {why}"}
+    reason = why if why.startswith("constraint ") else f"constraint {why}"
+    row = {"trial": tid, **params, "status": "rejected", "reason": reason}
     frame = pd.DataFrame([row]).set_index("trial", drop=False).rename_axis(None)
     return ChunkResult(frame, np.full((1, n_win, 7), np.nan))
+
+
+def _verdict(space: Space, params: Mapping[str, Any]) -> str | None:
+    """None when every constraint holds, else what rejects the trial (a constraint that
+    cannot be evaluated for it, e.g. a division by zero, rejects it too)."""
+    try:
+        return space.check(params)
+    except ValueError as exc:
+        return str(exc).split(" (--constraint)")[0]  # "constraint '...' fails (...) at {...}"
 
 
 def _merge(parts: Sequence[ChunkResult]) -> ChunkResult:
@@ -182,8 +191,9 @@ def run_chunks(
                 saved.set_index("trial", drop=False).rename_axis(None), n_win
             )
             continue
-        runnable = [(t, p) for t, p in part if space.check(p) is None]
-        rejected = [_rejected(t, p, str(space.check(p)), n_win) for t, p in part if space.check(p)]
+        verdicts = [(t, p, _verdict(space, p)) for t, p in part]
+        runnable = [(t, p) for t, p, why in verdicts if why is None]
+        rejected = [_rejected(t, p, why, n_win) for t, p, why in verdicts if why is not None]
         todo.append((k, runnable, rejected))
     done = done_before + sum(len(results[k].ledger) for k in results)
     total = planned if planned is not None else done_before + len(trials)
@@ -276,14 +286,3 @@ def run_optuna(
         tid += len(batch)
     merged = _merge(parts)
     return Ledger(merged.ledger, merged.windows)
-
-
-class Timer:
-    """Trials per second for the progress bar."""
-
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    def rate(self, done: int) -> float:
-        elapsed = time.perf_counter() - self.start
-        return done / elapsed if elapsed > 0 else 0.0

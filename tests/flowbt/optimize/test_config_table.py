@@ -84,3 +84,21 @@ def test_a_bad_table_is_one_line_with_a_fix(tmp_path, bundle, table, match):
     with pytest.raises(ValueError, match=match) as err:
         optimize(config=path, md=bundle)
     assert "fix:" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_constraint_that_cannot_be_evaluated_for_a_trial_rejects_that_trial(bundle):
+    opt = optimize(
+        "buyback_blackout",
+        bundle,
+        grid=["threshold=0.2:0.8:3", "blackout_weight=0,0.5"],
+        constraint=["threshold / blackout_weight > 1"],
+        start="2020-01-02",
+        spa_reps=20,
+    )
+    res = opt.results
+    zero = res["blackout_weight"] == 0.0
+    assert (res.loc[zero, "status"] == "rejected").all()
+    assert res.loc[zero, "reason"].str.contains("division by zero").all()
+    # 0.2 / 0.5 and 0.5 / 0.5 are not > 1: rejected by the constraint itself; 0.8 / 0.5 runs
+    half = res[~zero].set_index("threshold")["status"].to_dict()
+    assert half == {0.2: "rejected", 0.5: "rejected", 0.8: "ok"}
