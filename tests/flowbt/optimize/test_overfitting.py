@@ -107,3 +107,33 @@ def test_pbo_equals_a_direct_cscv_with_scipy_ranks():
     res = pbo_cscv(r, blocks=8)
     assert np.allclose(res.logits, logits, atol=1e-9)
     assert res.pbo == pytest.approx(np.mean(np.array(logits) <= 0))
+
+
+def test_the_pinned_vectorbt_and_quantstats_now_use_raw_kurtosis():
+    """Both libraries once put excess kurtosis where the formula needs raw kurtosis. The
+    pinned releases (vectorbt 1.2, quantstats 0.0.86) convert it; this guards that an
+    upgrade does not bring the old behaviour back. Fat tails (Student t, 4 degrees of
+    freedom), a short sample and a per-period Sharpe of ~0.15 make the two readings
+    differ by far more than the tolerance."""
+    import pandas as pd
+    import quantstats as qs
+    import vectorbt  # noqa: F401  (registers the .vbt accessor)
+
+    rng = np.random.default_rng(11)
+    noise = rng.standard_t(4, size=(150, 3)) * 0.01
+    frame = pd.DataFrame(
+        noise + np.array([0.0015, 0.001, 0.0005]),
+        index=pd.bdate_range("2020-01-01", periods=150),
+        columns=list("abc"),
+    )
+    moments = [sharpe_moments(frame[c].to_numpy()) for c in frame]
+    m = moments[0]
+    assert m.kurtosis > 4 and 0.1 < m.sharpe < 0.3
+    excess = SharpeMoments(m.sharpe, m.n, m.skew, m.kurtosis - 3.0)
+    gap = abs(probabilistic_sharpe(excess) - probabilistic_sharpe(m))
+    assert gap > 1e-3
+    got = qs.stats.probabilistic_ratio(frame["a"], periods=252)
+    assert abs(got - probabilistic_sharpe(m)) < gap / 20
+    dsr = frame.vbt.returns(freq="1D", year_freq="252D").deflated_sharpe_ratio().to_numpy()
+    sharpes = np.array([x.sharpe for x in moments])
+    assert dsr == pytest.approx([deflated_sharpe(x, sharpes) for x in moments], abs=1e-9)
