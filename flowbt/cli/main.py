@@ -15,7 +15,7 @@ import typer
 from pydantic import ValidationError
 
 from data.errors import DataError, StaleDataWarning
-from flowbt.cli import book, optimize, run, signals, strategies, thesis
+from flowbt.cli import book, optimize, output, run, signals, strategies, thesis
 from flowbt.cli.data import data_app
 from flowbt.cli.output import error_line
 
@@ -43,6 +43,7 @@ def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: A
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the app, turn user errors into one line and exit code 2."""
+    output.invocation[:] = list(sys.argv[1:] if argv is None else argv)
     with warnings.catch_warnings():
         warnings.simplefilter("always", StaleDataWarning)
         warnings.showwarning = _show_warning

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from flowbt.cli import output
 from flowbt.cli.run import FEES_HELP, Config, Out
 from flowbt.optimize.api import DEFAULT_CHUNK, optimize
 from flowbt.optimize.trials import OBJECTIVES
@@ -132,7 +133,7 @@ def register(app: typer.Typer) -> None:
             walk_forward_folds=wf,
             cpcv=cv,
             progress=progress and sys.stderr.isatty(),
-            command=shlex.join(["flowbt", *sys.argv[1:]]),
+            command=shlex.join(["flowbt", *output.invocation]),
             signal_cache=signal_cache,
             top_curves=top_curves,
         )

@@ -18,6 +18,10 @@ from rich.table import Table
 from data.errors import DataError
 from flowbt.experiment import validation_line
 
+# the arguments of this invocation (``flowbt.cli.main.main`` sets them): what manifests
+# record as the command line, also when the CLI runs inside another program (tests)
+invocation: list[str] = []
+
 console = Console(width=None if sys.stdout.isatty() else 160, highlight=False)
 
 
