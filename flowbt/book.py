@@ -6,7 +6,8 @@ three: equities, memory chips, crypto) on the bundled data, each into its own re
 folder under ``out`` (metrics.json, trades.csv, orders.csv, equity.csv, manifest.json,
 tearsheet.html against the run's benchmark), and writes ``out/summary.csv``: one row per
 run with strategy, universe, symbols, start, end, total_return, cagr, sharpe,
-max_drawdown, n_trades, the orders cut or rejected and the days off target.
+max_drawdown, n_trades, the orders cut or rejected and the days off target, and
+``out/index.html`` (``flowbt.report.index``) linking every run's tearsheet.
 
 Signals are computed once per (signal, parameters) and shared by every run that reads
 them. ``out`` may be new, empty, or an earlier book's folder (it holds ``BOOK_FILE``);
@@ -29,6 +30,7 @@ from data.market import MarketData
 from engine.market import SignalCache
 from flowbt.experiment import Experiment
 from flowbt.report.files import check_out_dir, write_json
+from flowbt.report.index import write_index
 from flowbt.report.tearsheet import TearsheetJob, run_jobs
 from flowbt.runs import run_experiment
 from strategies.composite import DEFAULT_SLEEVES
@@ -139,4 +141,5 @@ def run_book(
         progress(f"{len(jobs)} tearsheets ({time.perf_counter() - began:.1f} s)")
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     summary.to_csv(out / "summary.csv", index=False)
+    write_index(out, title="flowbt book: the composite and its sleeves")
     return summary

@@ -13,6 +13,7 @@ import typer
 
 from flowbt.book import run_book
 from flowbt.cli.output import console, table
+from flowbt.report.index import INDEX_FILE
 
 
 def register(app: typer.Typer) -> None:
@@ -35,3 +36,4 @@ def register(app: typer.Typer) -> None:
         console.print(f"wrote {out / 'summary.csv'}", markup=False)
         if tearsheet:
             console.print(f"book tearsheet: {out / 'book' / 'tearsheet.html'}", markup=False)
+        console.print(f"index of the runs: {out / INDEX_FILE}", markup=False)

@@ -31,6 +31,7 @@ from engine.manifest import git_sha
 from flowbt.optimize.result import Optimization
 from flowbt.optimize.store import SWEEP_FILE
 from flowbt.report.files import write_json
+from flowbt.report.index import write_index
 from flowbt.report.tearsheet import benchmark_close, run_job, tearsheet_job
 
 
@@ -86,6 +87,7 @@ def write_outputs(opt: Optimization, out: Path, identity: dict[str, Any], comman
         "window": {"start": opt.summary["start"], "end": opt.summary["end"]},
     }
     write_json(out / "manifest.json", manifest)
+    write_index(out, title=f"flowbt optimize: {opt.setup.strategy}")
 
 
 def write_heatmaps(opt: Optimization, out: Path) -> list[Path]:
