@@ -189,7 +189,10 @@ class Result:
         )
         trades = self.trades
         closed = trades[trades["status"] == "closed"]
+        # a period (UTC day) is in the market when a position is held at its end: an
+        # asset held over its market's weekend or holiday still counts (its own sessions)
         in_market = (self.positions.abs() > 0).any(axis=1)
+        in_market = in_market.groupby(_period_days(in_market.index)).last()
         fills, status = self.fills, self.orders["status"]
         days_off, longest_off = self.off_target_days()
         perf.update(
@@ -212,6 +215,12 @@ class Result:
             }
         )
         return perf
+
+
+def _period_days(index: pd.Index) -> pd.DatetimeIndex:
+    """The period (UTC day) of each bar, as `Result.period_equity` groups them."""
+    idx = pd.DatetimeIndex(index)
+    return idx.tz_convert("UTC").normalize() if idx.tz is not None else idx.normalize()
 
 
 def orders_frame(

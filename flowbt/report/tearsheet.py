@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -84,6 +84,8 @@ class TearsheetJob:
     title: str
     html: Path | None  # tearsheet.html to write (None: none)
     table: Path | None  # quantstats.csv to write (None: none)
+    # flowbt's own figures for the metrics both reports show (metrics.json's values)
+    overrides: Mapping[str, float] = field(default_factory=dict)
 
 
 def tearsheet_job(
@@ -104,14 +106,127 @@ def tearsheet_job(
     returns = period_returns(result)
     bench = benchmark_returns(benchmark, returns) if benchmark is not None else None
     name = title or f"{result.manifest_name()} ({result.mode}, {result.calendar})"
-    return TearsheetJob(returns, bench, result.periods_per_year, name, html, table)
+    stats = result.stats()
+    overrides = {k: float(stats[k]) for k in SHARED_METRICS if stats.get(k) is not None}
+    return TearsheetJob(returns, bench, result.periods_per_year, name, html, table, overrides)
+
+
+SHARED_METRICS: dict[str, str] = {
+    "time_in_market": "Time in Market",
+    "total_return": "Cumulative Return",
+    "cagr": "CAGR\ufe6a",
+    "sharpe": "Sharpe",
+    "sortino": "Sortino",
+    "max_drawdown": "Max Drawdown",
+    "volatility": "Volatility (ann.)",
+    "calmar": "Calmar",
+}
+"""metrics.json key -> quantstats' row: the figures both reports show. The tearsheet
+shows flowbt's (one computation, `engine.stats`), so the two never disagree; quantstats
+counts time in market as days with a non-zero return, which misses a position held
+over its own market's weekend."""
+CAGR_LABEL = "CAGR"  # quantstats' "CAGR\ufe6a" (small percent sign): most fonts lack it
+NOT_RECOVERED = "not recovered"
+
+
+def _overridden(table: pd.DataFrame, overrides: Mapping[str, float]) -> pd.DataFrame:
+    """``table`` (quantstats' metrics) with the strategy column's shared rows replaced by
+    flowbt's values, formatted as quantstats formats that row."""
+    out = table.copy()
+    column = out.columns[-1]  # the strategy (the benchmark, if any, comes first)
+    if len(out.columns) > 1 and SHARED_METRICS["time_in_market"] in out.index:
+        # buy and hold is in the market every period (quantstats counts the benchmark's
+        # zero-return days, e.g. an equity index's weekends on a 24/7 run, as out)
+        cell = out.at[SHARED_METRICS["time_in_market"], out.columns[0]]
+        full = "100.0%" if isinstance(cell, str) else 1.0
+        out.at[SHARED_METRICS["time_in_market"], out.columns[0]] = full
+    for key, label in SHARED_METRICS.items():
+        if key not in overrides or label not in out.index:
+            continue
+        value, cell = overrides[key], out.at[label, column]
+        if isinstance(cell, str) and cell.endswith("%"):
+            out.at[label, column] = f"{value * 100:.2f}%"
+        elif isinstance(cell, str):
+            out.at[label, column] = f"{value:.2f}"
+        else:
+            out.at[label, column] = round(value, 2)
+    return out.rename(index={SHARED_METRICS["cagr"]: CAGR_LABEL})
+
+
+def _unrecovered(table: Any, returns: pd.Series) -> Any:
+    """quantstats' worst-drawdowns table with the drawdown still open at the end marked
+    "not recovered" (quantstats gives it the last day as its recovery date)."""
+    if not isinstance(table, pd.DataFrame) or list(table.columns)[:2] != ["Started", "Recovered"]:
+        return table
+    wealth = (1.0 + returns.fillna(0.0)).cumprod()
+    if wealth.iloc[-1] >= wealth.cummax().iloc[-1] or len(table) == 0:
+        return table
+    out = table.copy()
+    last = pd.Timestamp(returns.index[-1])
+    ends = pd.to_datetime(out["Recovered"], errors="coerce")
+    out["Recovered"] = out["Recovered"].astype(object)
+    out.loc[ends == last, "Recovered"] = NOT_RECOVERED
+    return out
+
+
+def _blank_outside(monthly: pd.DataFrame, returns: pd.Series) -> pd.DataFrame:
+    """quantstats' month x year table with the months before the first and after the last
+    return blank (NaN) instead of 0.00."""
+    out = monthly.astype(float)
+    first, last = pd.Timestamp(returns.index[0]), pd.Timestamp(returns.index[-1])
+    months = [m.upper() for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+                                   "Sep", "Oct", "Nov", "Dec")]  # fmt: skip
+    for year in out.index:
+        for k, month in enumerate(months, start=1):
+            start = pd.Timestamp(year=int(year), month=k, day=1)
+            if month in out.columns and (start.to_period("M") < first.to_period("M")
+                                         or start.to_period("M") > last.to_period("M")):  # fmt: skip
+                out.at[year, month] = float("nan")
+    return out
+
+
+@contextmanager
+def _corrected(job: TearsheetJob) -> Iterator[None]:
+    """quantstats with flowbt's corrections, for the duration of one job (see
+    `SHARED_METRICS`, `_unrecovered`, `_blank_outside`); restored afterwards."""
+    import quantstats as qs
+
+    reports: Any = qs.reports
+    stats: Any = qs.stats
+    metrics_fn: Callable[..., Any] = reports.metrics
+    table_fn: Callable[..., Any] = reports._html_table
+    monthly_fn: Callable[..., Any] = stats.monthly_returns
+    returns = job.returns
+
+    def metrics(*args: Any, **kwargs: Any) -> Any:
+        table = metrics_fn(*args, **kwargs)
+        return _overridden(table, job.overrides) if isinstance(table, pd.DataFrame) else table
+
+    def html_table(obj: Any, *args: Any, **kwargs: Any) -> Any:
+        return table_fn(_unrecovered(obj, returns), *args, **kwargs)
+
+    def monthly_returns(series: Any, *args: Any, **kwargs: Any) -> Any:
+        table = monthly_fn(series, *args, **kwargs)
+        if isinstance(series, pd.Series) and len(series) and isinstance(table, pd.DataFrame):
+            return _blank_outside(table, series)
+        return table
+
+    reports.metrics, reports._html_table, stats.monthly_returns = (
+        metrics, html_table, monthly_returns,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        reports.metrics, reports._html_table, stats.monthly_returns = (
+            metrics_fn, table_fn, monthly_fn,
+        )  # fmt: skip
 
 
 def run_job(job: TearsheetJob) -> None:
-    """Draw the job's tearsheet and/or metrics table with quantstats."""
+    """Draw the job's tearsheet and/or metrics table with quantstats (corrected)."""
     import quantstats as qs
 
-    with _quiet():
+    with _quiet(), _corrected(job):
         if job.table is not None:
             table = qs.reports.metrics(
                 job.returns,
@@ -153,7 +268,7 @@ def metrics(result: Result, benchmark: pd.Series | None = None) -> pd.DataFrame:
     import quantstats as qs
 
     job = tearsheet_job(result, benchmark)
-    with _quiet():
+    with _quiet(), _corrected(job):
         return qs.reports.metrics(
             job.returns,
             benchmark=job.benchmark,
