@@ -190,9 +190,12 @@ def _corrected(job: TearsheetJob) -> Iterator[None]:
     """quantstats with flowbt's corrections, for the duration of one job (see
     `SHARED_METRICS`, `_unrecovered`, `_blank_outside`); restored afterwards."""
     import quantstats as qs
+    from quantstats._plotting import core
 
     reports: Any = qs.reports
     stats: Any = qs.stats
+    plotting: Any = core
+    bars_fn: Callable[..., Any] = plotting.plot_returns_bars
     metrics_fn: Callable[..., Any] = reports.metrics
     table_fn: Callable[..., Any] = reports._html_table
     monthly_fn: Callable[..., Any] = stats.monthly_returns
@@ -211,15 +214,35 @@ def _corrected(job: TearsheetJob) -> Iterator[None]:
             return _blank_outside(table, series)
         return table
 
-    reports.metrics, reports._html_table, stats.monthly_returns = (
-        metrics, html_table, monthly_returns,
-    )  # fmt: skip
+    def plot_returns_bars(returns: Any, benchmark: Any = None, *args: Any, **kwargs: Any) -> Any:
+        # pandas 3 draws bars of a DatetimeIndex at their period ordinals (2014 -> x=44)
+        # while quantstats puts the year labels at 0..n-1: the "EOY Returns" chart had
+        # every label at the left edge and the bars squeezed right. Yearly bars get a
+        # plain integer index of years (already resampled by quantstats, so no resample
+        # and no date subtitle, which needs dates).
+        if kwargs.get("resample") not in ("YE", "A", "Y"):
+            return bars_fn(returns, benchmark, *args, **kwargs)
+        kwargs.update(resample=None, subtitle=False)
+        return bars_fn(_by_year(returns), _by_year(benchmark), *args, **kwargs)
+
+    patched = (metrics, html_table, monthly_returns, plot_returns_bars)
+    saved = (metrics_fn, table_fn, monthly_fn, bars_fn)
+    reports.metrics, reports._html_table, stats.monthly_returns, plotting.plot_returns_bars = (
+        patched
+    )
     try:
         yield
     finally:
-        reports.metrics, reports._html_table, stats.monthly_returns = (
-            metrics_fn, table_fn, monthly_fn,
-        )  # fmt: skip
+        reports.metrics, reports._html_table, stats.monthly_returns = saved[:3]
+        plotting.plot_returns_bars = saved[3]
+
+
+def _by_year(values: Any) -> Any:
+    """Yearly values indexed by the year (int) instead of the year-end date."""
+    if isinstance(values, pd.Series | pd.DataFrame) and isinstance(values.index, pd.DatetimeIndex):
+        values = values.copy()
+        values.index = pd.Index(values.index.year, name=values.index.name)
+    return values
 
 
 def run_job(job: TearsheetJob) -> None:

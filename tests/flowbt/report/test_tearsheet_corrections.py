@@ -121,3 +121,26 @@ def test_book_metrics_json_and_quantstats_csv_agree(tmp_path: Path, bundled):
                        ("time_in_market", "Time in Market"), ("total_return", "Cumulative Return")):  # fmt: skip
         assert float(table.at[label, col]) == pytest.approx(round(m[key], 2)), label
     del run_cli
+
+
+def test_eoy_bars_sit_on_their_year_labels(spy_hold, bundle):
+    """pandas 3 draws bars of a DatetimeIndex at period ordinals (2019 -> x=49) while
+    quantstats labels 0..n-1; under flowbt's correction each bar sits on its year."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import quantstats as qs
+
+    job = ts.tearsheet_job(spy_hold, benchmark_close(bundle, "SPY"))
+    with ts._quiet(), ts._corrected(job):
+        fig = qs.plots.yearly_returns(job.returns, benchmark=job.benchmark, show=False)
+    ax = fig.axes[0]
+    labels = {round(t.get_position()[0]): t.get_text() for t in ax.get_xticklabels()}
+    years = sorted({d.year for d in job.returns.index})
+    assert [labels[k] for k in sorted(labels) if labels[k]] == [str(y) for y in years]
+    centres = sorted({round(p.get_x() + p.get_width() / 2) for p in ax.patches})
+    assert centres == list(range(len(years)))  # one group of bars per labelled year
+    lo, hi = ax.get_xlim()
+    assert lo > -1 and hi < len(years)
+    plt.close(fig)
