@@ -196,6 +196,7 @@ def _corrected(job: TearsheetJob) -> Iterator[None]:
     stats: Any = qs.stats
     plotting: Any = core
     bars_fn: Callable[..., Any] = plotting.plot_returns_bars
+    series_fn: Callable[..., Any] = plotting.plot_timeseries
     metrics_fn: Callable[..., Any] = reports.metrics
     table_fn: Callable[..., Any] = reports._html_table
     monthly_fn: Callable[..., Any] = stats.monthly_returns
@@ -225,16 +226,27 @@ def _corrected(job: TearsheetJob) -> Iterator[None]:
         kwargs.update(resample=None, subtitle=False)
         return bars_fn(_by_year(returns), _by_year(benchmark), *args, **kwargs)
 
-    patched = (metrics, html_table, monthly_returns, plot_returns_bars)
-    saved = (metrics_fn, table_fn, monthly_fn, bars_fn)
-    reports.metrics, reports._html_table, stats.monthly_returns, plotting.plot_returns_bars = (
-        patched
-    )
+    def plot_timeseries(*args: Any, **kwargs: Any) -> Any:
+        # "Daily Returns (Cumulative Sum)": quantstats takes the cumulative sum, then
+        # resamples it to calendar days with "sum", so every day without a return (a
+        # weekend of a session calendar, or after a 24/7 asset's data ended) drops to 0
+        # and the line became a solid block. The returns are already one per day.
+        if kwargs.get("resample") == "D":
+            kwargs["resample"] = None
+        return series_fn(*args, **kwargs)
+
+    patched = (metrics, html_table, monthly_returns, plot_returns_bars, plot_timeseries)
+    saved = (metrics_fn, table_fn, monthly_fn, bars_fn, series_fn)
+
+    def install(fns: tuple[Any, ...]) -> None:
+        reports.metrics, reports._html_table, stats.monthly_returns = fns[:3]
+        plotting.plot_returns_bars, plotting.plot_timeseries = fns[3:]
+
+    install(patched)
     try:
         yield
     finally:
-        reports.metrics, reports._html_table, stats.monthly_returns = saved[:3]
-        plotting.plot_returns_bars = saved[3]
+        install(saved)
 
 
 def _by_year(values: Any) -> Any:

@@ -144,3 +144,23 @@ def test_eoy_bars_sit_on_their_year_labels(spy_hold, bundle):
     lo, hi = ax.get_xlim()
     assert lo > -1 and hi < len(years)
     plt.close(fig)
+
+
+def test_daily_cumulative_returns_never_drop_to_zero_on_days_without_a_return(spy_hold):
+    """Session-calendar returns have no weekend rows; quantstats resampled the cumulative
+    sum to calendar days with "sum", so each weekend read 0 (a solid block)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import quantstats as qs
+
+    job = ts.tearsheet_job(spy_hold)
+    with ts._quiet(), ts._corrected(job):
+        fig = qs.plots.daily_returns(job.returns, benchmark=None, show=False)
+    (line,) = [ln for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) > 10]
+    y = np.asarray(line.get_ydata(), dtype=float)
+    want = job.returns.cumsum().to_numpy()  # independent: the plain cumulative sum
+    assert len(y) == len(want)
+    np.testing.assert_allclose(y, want, rtol=1e-12)
+    plt.close(fig)
