@@ -2,9 +2,11 @@
 
 ``show`` computes a signal on the whole bundled history (so rolling windows are warm and
 every value equals what a backtest sees), then restricts the printed rows and the plot
-to ``--start``/``--end``. ``--param NAME=VALUE`` values are checked against the signal
-function's signature and type hints (a sequence takes comma-separated values). Every
-mistake raises ``ValueError`` (or ``DataError``), shown by the CLI as one line.
+to ``--start``/``--end``; without either, the plot shows the signal's last 5 years (a
+dense signal over decades is unreadable; the computed signal is not cut). ``--param
+NAME=VALUE`` values are checked against the signal function's signature and type hints
+(a sequence takes comma-separated values). Every mistake raises ``ValueError`` (or
+``DataError``), shown by the CLI as one line.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import data
 from flowbt.cli.output import console, table
 from flowbt.cli.run import parse_params
 from flowbt.report.files import check_output_path
-from flowbt.report.plots import plot_signal, time_axis
+from flowbt.report.plots import DEFAULT_YEARS, plot_signal, time_axis
 from signals.registry import SignalSpec, get_signal, list_signals
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
@@ -155,7 +157,9 @@ def register(app: typer.Typer) -> None:
         plot: Annotated[
             Path | None,
             typer.Option(
-                "--plot", help="Write the signal over the price it drives (.png/.svg/.pdf)."
+                "--plot",
+                help="Write the signal over the price it drives (.png/.svg/.pdf); without"
+                f" --start/--end it shows the signal's last {DEFAULT_YEARS} years.",
             ),
         ] = None,
     ) -> None:
