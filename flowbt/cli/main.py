@@ -15,7 +15,7 @@ import typer
 from pydantic import ValidationError
 
 from data.errors import DataError, StaleDataWarning
-from flowbt.cli import book, optimize, output, run, signals, strategies, thesis
+from flowbt.cli import book, compare, optimize, output, run, signals, strategies, thesis
 from flowbt.cli.data import data_app
 from flowbt.cli.output import error_line
 
@@ -31,6 +31,7 @@ app.add_typer(data_app, name="data")
 run.register(app)
 optimize.register(app)
 book.register(app)
+compare.register(app)
 signals.register(app)
 strategies.register(app)
 thesis.register(app)
