@@ -7,7 +7,8 @@ folder under ``out`` (metrics.json, trades.csv, orders.csv, equity.csv, manifest
 tearsheet.html against the run's benchmark), and writes ``out/summary.csv``: one row per
 run with strategy, universe, symbols, start, end, total_return, cagr, sharpe,
 max_drawdown, n_trades, the orders cut or rejected and the days off target, and
-``out/index.html`` (``flowbt.report.index``) linking every run's tearsheet.
+``out/compare.html`` (every run side by side, ``flowbt.report.compare``) and
+``out/index.html`` (``flowbt.report.index``) linking every run's tearsheet and it.
 
 Signals are computed once per (signal, parameters) and shared by every run that reads
 them. ``out`` may be new, empty, or an earlier book's folder (it holds ``BOOK_FILE``);
@@ -29,6 +30,8 @@ import data
 from data.market import MarketData
 from engine.market import SignalCache
 from flowbt.experiment import Experiment
+from flowbt.report.compare import PAGE as COMPARE_PAGE
+from flowbt.report.compare import load_runs, render
 from flowbt.report.files import check_out_dir, write_json
 from flowbt.report.index import write_index
 from flowbt.report.tearsheet import TearsheetJob, run_jobs
@@ -37,6 +40,7 @@ from strategies.composite import DEFAULT_SLEEVES
 from strategies.registry import get_strategy
 
 BOOK_FILE = "flowbt-book.json"
+BOOK_BENCHMARK = "SPY"  # the compare page's benchmark: the book's
 SUMMARY_COLUMNS = [
     "run",
     "strategy",
@@ -141,5 +145,10 @@ def run_book(
         progress(f"{len(jobs)} tearsheets ({time.perf_counter() - began:.1f} s)")
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     summary.to_csv(out / "summary.csv", index=False)
+    if len(runs) >= 2:
+        began = time.perf_counter()
+        page, _ = render(load_runs([out / r.name for r in runs]), BOOK_BENCHMARK)
+        (out / COMPARE_PAGE).write_text(page, encoding="utf-8")
+        progress(f"compare page of {len(runs)} runs ({time.perf_counter() - began:.1f} s)")
     write_index(out, title="flowbt book: the composite and its sleeves")
     return summary

@@ -118,3 +118,4 @@ def test_the_book_writes_an_index_of_its_runs(tmp_path: Path, bundle):
         assert f'href="{r.name}/metrics.json"' in text
         assert f"{metrics['sharpe']:.2f}" in text
     assert re.search(r"https?://", text) is None
+    assert (tmp_path / "book" / "compare.html").is_file() and 'href="compare.html"' in text
