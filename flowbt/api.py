@@ -25,7 +25,7 @@ from engine.costs import CostModel
 from engine.market import run_market
 from engine.result import Result
 from flowbt.experiment import DEFAULT_FEES
-from flowbt.report.plots import plot_equity
+from flowbt.report.run_plots import plot_equity
 from flowbt.report.tearsheet import benchmark_close, metrics, write_tearsheet
 from strategies.base import Strategy
 from strategies.registry import get_strategy
@@ -114,9 +114,14 @@ class Backtest:
         """flowbt's headline metrics (see `engine.result.Result.stats`)."""
         return self.result.stats()
 
-    def plot(self, path: str | Path | None = None) -> Figure:
-        """Equity and drawdown; saved as PNG when ``path`` is given."""
-        return plot_equity(self.result, path)
+    def plot(
+        self, path: str | Path | None = None, *, benchmark: str | pd.Series | None = None
+    ) -> Figure:
+        """Equity (log scale, portfolio currency) and drawdown in % of the running peak,
+        against ``benchmark`` (a symbol or a close series) bought and held from the
+        initial cash (see `flowbt.report.run_plots.plot_equity`); saved as PNG when
+        ``path`` is given."""
+        return plot_equity(self.result, path, benchmark=self._benchmark(benchmark))
 
     def _benchmark(self, benchmark: str | pd.Series | None) -> pd.Series | None:
         if benchmark is None or isinstance(benchmark, pd.Series):

@@ -3,7 +3,8 @@
 Every symbol and the benchmark are checked before any work, the folder is checked
 (`flowbt.report.files.check_out_dir`) before it is created, and the run writes
 metrics.json, manifest.json (with the experiment), equity.csv, trades.csv, orders.csv,
-equity.png and, with ``tearsheet``, tearsheet.html and quantstats.csv.
+equity.png (against the benchmark), trades.png (with the strategy's first signal) and,
+with ``tearsheet``, tearsheet.html and quantstats.csv.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from data.market import MarketData
 from engine.market import SignalCache, run_market
 from flowbt.experiment import Experiment
 from flowbt.report.files import check_out_dir, write_results
+from flowbt.report.run_plots import run_signal
 from flowbt.report.tearsheet import TearsheetJob, benchmark_close, run_job, tearsheet_job
 
 
@@ -45,6 +47,8 @@ def run_experiment(
         md.price(name)  # unknown symbol -> DataError naming it, before any work
     start = exp.start.isoformat() if exp.start else None
     end = exp.end.isoformat() if exp.end else None
+    # the signals computed for the run, reused by trades.png
+    cache: SignalCache = signal_cache if signal_cache is not None else {}
     result = run_market(
         strat,
         md,
@@ -52,13 +56,14 @@ def run_experiment(
         mode=exp.mode,
         start=start,
         end=end,
-        signal_cache=signal_cache,
+        signal_cache=cache,
     )
     result.manifest["experiment"] = exp.model_dump(mode="json")
-    written = write_results(result, out, plot=plot)
+    bench = benchmark_close(md, benchmark) if benchmark else None
+    signal = run_signal(result, strat, md, cache) if plot else None
+    written = write_results(result, out, plot=plot, benchmark=bench, signal=signal)
     written["benchmark"] = benchmark
     if tearsheet:
-        bench = benchmark_close(md, benchmark) if benchmark else None
         job = tearsheet_job(
             result, bench, html=out / "tearsheet.html", table=out / "quantstats.csv"
         )

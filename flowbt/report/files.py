@@ -2,10 +2,11 @@
 
 A results folder holds ``metrics.json`` (stats incl. final_equity, total_return,
 sharpe, max_drawdown, n_trades, periods_per_year, calendar), ``manifest.json`` (what
-ran, on which data, with which code), ``equity.csv``, ``trades.csv``, ``orders.csv``
-and ``equity.png``. A folder that is not empty and holds no flowbt manifest may be the
-user's data and is never written into. JSON never carries NaN or inf (they become
-null), so any JSON reader can load it.
+ran, on which data, with which code), ``equity.csv``, ``trades.csv``, ``orders.csv``,
+``equity.png`` (equity against the benchmark, drawdown in %) and ``trades.png`` (the
+traded prices with every fill marked, the signal below). A folder that is not empty
+and holds no flowbt manifest may be the user's data and is never written into. JSON
+never carries NaN or inf (they become null), so any JSON reader can load it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from engine.result import Result
-from flowbt.report.plots import plot_equity
+from flowbt.report.run_plots import plot_equity, plot_trades
 
 RESULT_FILES = ("metrics.json", "manifest.json", "equity.csv", "trades.csv", "orders.csv")
 
@@ -78,8 +79,20 @@ def prepare_out_dir(out: Path) -> Path:
     return out
 
 
-def write_results(result: Result, out: Path, *, plot: bool = True) -> dict[str, Any]:
-    """Write the results folder; returns the metrics written to metrics.json."""
+def write_results(
+    result: Result,
+    out: Path,
+    *,
+    plot: bool = True,
+    benchmark: pd.Series | None = None,
+    signal: pd.DataFrame | pd.Series | None = None,
+) -> dict[str, Any]:
+    """Write the results folder; returns the metrics written to metrics.json.
+
+    With ``plot``, ``equity.png`` (`flowbt.report.run_plots.plot_equity`, against
+    ``benchmark``: a close series, None = no benchmark line) and ``trades.png``
+    (`flowbt.report.run_plots.plot_trades`, with ``signal`` on the run's bars below).
+    """
     prepare_out_dir(out)
     metrics: dict[str, Any] = json_clean(result.stats())
     metrics["mode"] = result.mode
@@ -94,5 +107,6 @@ def write_results(result: Result, out: Path, *, plot: bool = True) -> dict[str, 
     result.trades.to_csv(out / "trades.csv", index=False)
     result.orders.to_csv(out / "orders.csv", index=False)
     if plot:
-        plot_equity(result, out / "equity.png")
+        plot_equity(result, out / "equity.png", benchmark=benchmark)
+        plot_trades(result, out / "trades.png", signal=signal)
     return metrics
