@@ -233,7 +233,16 @@ def _corrected(job: TearsheetJob) -> Iterator[None]:
         # and the line became a solid block. The returns are already one per day.
         if kwargs.get("resample") == "D":
             kwargs["resample"] = None
-        return series_fn(*args, **kwargs)
+        if not kwargs.get("log_scale"):
+            return series_fn(*args, **kwargs)
+        # the log-scaled cumulative returns had ticks at 0% and 100% only: draw without
+        # saving, put ticks at wealth multiples (0.5x, 1x, 2x, 5x, 10x, ...), then save
+        savefig, show = kwargs.pop("savefig", None), kwargs.pop("show", True)
+        fig = series_fn(*args, savefig=None, show=False, **kwargs)
+        _wealth_ticks(fig.axes[0])
+        if savefig:
+            fig.savefig(**savefig) if isinstance(savefig, dict) else fig.savefig(savefig)
+        return None if show else fig
 
     patched = (metrics, html_table, monthly_returns, plot_returns_bars, plot_timeseries)
     saved = (metrics_fn, table_fn, monthly_fn, bars_fn, series_fn)
@@ -247,6 +256,20 @@ def _corrected(job: TearsheetJob) -> Iterator[None]:
         yield
     finally:
         install(saved)
+
+
+WEALTH_MULTIPLES = (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # symlog packs < 0.5x
+
+
+def _wealth_ticks(ax: Any) -> None:
+    """Ticks of a cumulative-return axis (r = wealth - 1) at wealth multiples inside its
+    range, keeping quantstats' percent labels (1x = 0%, 2x = 100%, 10x = 900%)."""
+    from matplotlib.ticker import FixedLocator
+
+    lo, hi = ax.get_ylim()
+    ticks = [m - 1.0 for m in WEALTH_MULTIPLES if lo <= m - 1.0 <= hi]
+    if len(ticks) >= 2:
+        ax.yaxis.set_major_locator(FixedLocator(ticks))
 
 
 def _by_year(values: Any) -> Any:

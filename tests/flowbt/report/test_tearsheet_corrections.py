@@ -164,3 +164,24 @@ def test_daily_cumulative_returns_never_drop_to_zero_on_days_without_a_return(sp
     assert len(y) == len(want)
     np.testing.assert_allclose(y, want, rtol=1e-12)
     plt.close(fig)
+
+
+def test_the_log_scaled_chart_has_ticks_at_wealth_multiples(bundle):
+    """quantstats' symlog axis showed only 0% and 100%; the corrected one ticks each
+    wealth multiple inside the range (cumulative return = multiple - 1)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import quantstats as qs
+
+    bars, _ = bars_from_market(bundle, ["BTC-USD"], start="2015-01-01", end="2021-12-31")
+    res = run(None, bars, weights=np.ones((bars.n_bars, 1)))
+    job = ts.tearsheet_job(res)
+    with ts._quiet(), ts._corrected(job):
+        fig = qs.plots.log_returns(job.returns, show=False)
+    ticks = list(fig.axes[0].get_yticks())
+    wealth = (1 + job.returns).cumprod()  # independent: BTC 2015-2021 went up > 100x
+    top = wealth.max()
+    assert top > 100
+    want = [m - 1 for m in ts.WEALTH_MULTIPLES if m <= top * 1.05 and m >= wealth.min() * 0.95]
+    assert [t for t in ticks if t >= 0] == pytest.approx([w for w in want if w >= 0])
