@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from data.market import MarketData
@@ -226,6 +227,13 @@ def _corrected(job: TearsheetJob) -> Iterator[None]:
         kwargs.update(resample=None, subtitle=False)
         return bars_fn(_by_year(returns), _by_year(benchmark), *args, **kwargs)
 
+    dd_fn: Callable[..., Any] = stats.drawdown_details
+
+    def drawdown_details(drawdown: Any) -> Any:
+        if isinstance(drawdown, pd.Series):
+            return fast_drawdown_details(drawdown)
+        return dd_fn(drawdown)
+
     def plot_timeseries(*args: Any, **kwargs: Any) -> Any:
         # "Daily Returns (Cumulative Sum)": quantstats takes the cumulative sum, then
         # resamples it to calendar days with "sum", so every day without a return (a
@@ -244,18 +252,59 @@ def _corrected(job: TearsheetJob) -> Iterator[None]:
             fig.savefig(**savefig) if isinstance(savefig, dict) else fig.savefig(savefig)
         return None if show else fig
 
-    patched = (metrics, html_table, monthly_returns, plot_returns_bars, plot_timeseries)
-    saved = (metrics_fn, table_fn, monthly_fn, bars_fn, series_fn)
+    patched = (metrics, html_table, monthly_returns, plot_returns_bars, plot_timeseries,
+               drawdown_details)  # fmt: skip
+    saved = (metrics_fn, table_fn, monthly_fn, bars_fn, series_fn, dd_fn)
 
     def install(fns: tuple[Any, ...]) -> None:
         reports.metrics, reports._html_table, stats.monthly_returns = fns[:3]
-        plotting.plot_returns_bars, plotting.plot_timeseries = fns[3:]
+        plotting.plot_returns_bars, plotting.plot_timeseries = fns[3:5]
+        stats.drawdown_details = fns[5]
 
     install(patched)
     try:
         yield
     finally:
         install(saved)
+
+
+def fast_drawdown_details(drawdown: pd.Series) -> pd.DataFrame:
+    """quantstats' ``drawdown_details`` of one series, the same table (start, valley, end,
+    days, max drawdown %, 99% max drawdown %) computed with numpy per period instead of
+    pandas slices and quantiles: a tearsheet called it for ~40% of its time."""
+    no_dd = drawdown == 0
+    starts = list(drawdown.index[(~no_dd & no_dd.shift(1, fill_value=False)).to_numpy()])
+    ends_mask = (no_dd & (~no_dd).shift(1, fill_value=False)).shift(-1, fill_value=False)
+    ends = list(drawdown.index[ends_mask.to_numpy(dtype=bool)])
+    columns = ["start", "valley", "end", "days", "max drawdown", "99% max drawdown"]
+    if not starts:
+        return pd.DataFrame(index=[], columns=columns)
+    if ends and starts[0] > ends[0]:
+        starts.insert(0, drawdown.index[0])
+    if not ends or starts[-1] > ends[-1]:
+        ends.append(drawdown.index[-1])
+    values = drawdown.to_numpy(dtype=float)
+    index = pd.DatetimeIndex(drawdown.index)
+    lo = index.searchsorted(pd.DatetimeIndex(starts), side="left")
+    hi = index.searchsorted(pd.DatetimeIndex(ends), side="right")  # label slices: inclusive
+    rows = []
+    for s, e, start, end in zip(lo, hi, starts, ends, strict=False):
+        dd = values[s:e]
+        if len(dd) == 0 or np.isnan(dd).all():
+            rows.append((start, pd.NaT, end, (end - start).days + 1, np.nan, np.nan))
+            continue
+        k = int(np.nanargmin(dd))
+        neg = -dd[~np.isnan(dd)]
+        kept = neg[neg < np.quantile(neg, 0.99)]
+        clean = -kept.max() if len(kept) else np.nan
+        rows.append((start, index[s + k], end, (end - start).days + 1, dd[k] * 100, clean * 100))
+    df = pd.DataFrame(rows, columns=columns)
+    df["days"] = df["days"].astype(int)
+    for col in ("max drawdown", "99% max drawdown"):
+        df[col] = df[col].astype(float)
+    for col in ("start", "end", "valley"):
+        df[col] = pd.to_datetime(df[col]).dt.strftime("%Y-%m-%d")
+    return df
 
 
 WEALTH_MULTIPLES = (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # symlog packs < 0.5x

@@ -185,3 +185,17 @@ def test_the_log_scaled_chart_has_ticks_at_wealth_multiples(bundle):
     assert top > 100
     want = [m - 1 for m in ts.WEALTH_MULTIPLES if m <= top * 1.05 and m >= wealth.min() * 0.95]
     assert [t for t in ticks if t >= 0] == pytest.approx([w for w in want if w >= 0])
+
+
+@pytest.mark.parametrize("symbol", ["SPY", "BTC-USD", "005930.KS"])
+def test_fast_drawdown_details_is_quantstats_own_table(bundle, symbol):
+    """The numpy drawdown table the tearsheet uses (for speed) equals quantstats'."""
+    import quantstats as qs
+
+    r = bundle.price(symbol)["close"].pct_change().dropna()
+    r.index = pd.DatetimeIndex(r.index).tz_localize(None)
+    dd = qs.stats.to_drawdown_series(r)
+    want = qs.stats.drawdown_details(dd).reset_index(drop=True)
+    got = ts.fast_drawdown_details(dd)
+    assert len(got) > 20
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
