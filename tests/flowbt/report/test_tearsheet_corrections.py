@@ -199,3 +199,12 @@ def test_fast_drawdown_details_is_quantstats_own_table(bundle, symbol):
     got = ts.fast_drawdown_details(dd)
     assert len(got) > 20
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_the_written_tearsheet_loads_nothing_remote_and_calls_no_missing_script(
+    spy_hold, tmp_path: Path
+):
+    text = write_tearsheet(spy_hold, tmp_path / "t.html").read_text()
+    tags = re.findall(r"<(?:link|script|img)\b[^>]*>", text)
+    assert tags and not [t for t in tags if re.search(r"(?:href|src)=\"(?:https?:)?//", t)]
+    assert 'onload="save()"' not in text and 'href="data:,"' in text
