@@ -16,6 +16,7 @@ import data
 from data.market import MarketData
 from engine.market import SignalCache, run_market
 from flowbt.experiment import Experiment
+from flowbt.report.events import manifest_signals, overlays_for
 from flowbt.report.files import check_out_dir, write_results
 from flowbt.report.run_plots import run_signal
 from flowbt.report.tearsheet import TearsheetJob, benchmark_close, run_job, tearsheet_job
@@ -61,7 +62,12 @@ def run_experiment(
     result.manifest["experiment"] = exp.model_dump(mode="json")
     bench = benchmark_close(md, benchmark) if benchmark else None
     signal = run_signal(result, strat, md, cache) if plot else None
-    written = write_results(result, out, plot=plot, benchmark=bench, signal=signal)
+    marks = None
+    if plot and len(result.equity):
+        reads = manifest_signals(result.manifest)  # the events its strategy reads
+        span = result.equity.index
+        marks = overlays_for(reads, md, span[0], span[-1], params=reads)
+    written = write_results(result, out, plot=plot, benchmark=bench, signal=signal, overlays=marks)
     written["benchmark"] = benchmark
     if tearsheet:
         job = tearsheet_job(

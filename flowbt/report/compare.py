@@ -57,6 +57,7 @@ from engine.stats import performance
 from flowbt.api import Backtest
 from flowbt.optimize.overfitting import probabilistic_sharpe, sharpe_moments
 from flowbt.optimize.result import Optimization
+from flowbt.report.events import Overlay, draw_overlays, manifest_signals, overlays_for
 from flowbt.report.files import check_out_dir, write_json
 from flowbt.report.tearsheet import benchmark_close
 
@@ -355,8 +356,10 @@ def _chart(
     title: str,
     ylabel: str,
     log: bool = False,
+    overlays: Sequence[Overlay] = (),
 ) -> str:
-    """One figure, a panel per (subtitle, curves), as base64 PNG; the legend beside it."""
+    """One figure, a panel per (subtitle, curves), as base64 PNG; the legend beside it.
+    ``overlays`` are drawn on the first panel (`flowbt.report.events.draw_overlays`)."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
@@ -382,6 +385,8 @@ def _chart(
             ax.yaxis.set_major_locator(FixedLocator(_log_ticks(lo, hi)))
             ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
             ax.yaxis.set_minor_formatter(NullFormatter())
+    if overlays:
+        draw_overlays(axes[0], overlays)
     axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return _png(fig)
 
@@ -502,6 +507,30 @@ def _notes(runs: list[Run], days: pd.DatetimeIndex) -> list[str]:
     ]
 
 
+def _overlays(
+    runs: list[Run], start: pd.Timestamp, end: pd.Timestamp, notes: list[str]
+) -> list[Overlay]:
+    """Event overlays of the signals any run reads (union of the manifests' ``signals``,
+    a name's first params), on the bundled data over the window; a note says what is
+    marked (or why nothing could be)."""
+    wanted: dict[str, dict[str, Any]] = {}
+    for r in runs:
+        for name, params in manifest_signals(r.manifest).items():
+            wanted.setdefault(name, params)
+    try:
+        overlays = overlays_for(wanted, data.load(), start, end, params=wanted)
+    except Exception as exc:  # a decoration never breaks the page
+        notes.append(f"Event overlays not drawn: {type(exc).__name__}: {exc}")
+        return []
+    if overlays:
+        marked = "; ".join(f"{o.label} ({len(o)})" for o in overlays)
+        notes.append(
+            f"Marked on the linear equity chart, from the signals the runs read: {marked}."
+            " Each is dated when it was known (see flowbt.report.events)."
+        )
+    return overlays
+
+
 def render(runs: list[Run], benchmark: str | None) -> tuple[str, dict[str, Any]]:
     """The page comparing ``runs`` against ``benchmark`` (a bundled symbol or None), and
     a description of what it compared (for the manifest)."""
@@ -529,6 +558,7 @@ def render(runs: list[Run], benchmark: str | None) -> tuple[str, dict[str, Any]]
             windows[f"benchmark {benchmark}"], ppy[f"benchmark {benchmark}"] = curve, bench_ppy
         state = "shown once, dashed black" if len(curve) >= 2 else "no closes in the window"
         notes.append(f"Benchmark {benchmark} ({bench_ppy}/yr): {state}.")
+    overlays = _overlays(runs, start, end, notes)
     from matplotlib import colormaps
 
     cmap = colormaps["tab10" if len(runs) <= 10 else "tab20"]
@@ -549,7 +579,11 @@ def render(runs: list[Run], benchmark: str | None) -> tuple[str, dict[str, Any]]
     charts = [
         _img(
             _chart(
-                [("", rebased)], colors, f"Equity, rebased to 1.0 on {start.date()}", "growth of 1"
+                [("", rebased)],
+                colors,
+                f"Equity, rebased to 1.0 on {start.date()}",
+                "growth of 1",
+                overlays=overlays,
             ),
             "equity (linear)",
         ),

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from engine.result import Result
+from flowbt.report.events import Overlay
 from flowbt.report.run_plots import plot_equity, plot_trades
 
 RESULT_FILES = ("metrics.json", "manifest.json", "equity.csv", "trades.csv", "orders.csv")
@@ -86,12 +88,14 @@ def write_results(
     plot: bool = True,
     benchmark: pd.Series | None = None,
     signal: pd.DataFrame | pd.Series | None = None,
+    overlays: Sequence[Overlay] | None = None,
 ) -> dict[str, Any]:
     """Write the results folder; returns the metrics written to metrics.json.
 
     With ``plot``, ``equity.png`` (`flowbt.report.run_plots.plot_equity`, against
     ``benchmark``: a close series, None = no benchmark line) and ``trades.png``
-    (`flowbt.report.run_plots.plot_trades`, with ``signal`` on the run's bars below).
+    (`flowbt.report.run_plots.plot_trades`, with ``signal`` on the run's bars below);
+    ``overlays`` (`flowbt.report.events`) are marked on the equity chart.
     """
     prepare_out_dir(out)
     metrics: dict[str, Any] = json_clean(result.stats())
@@ -107,6 +111,6 @@ def write_results(
     result.trades.to_csv(out / "trades.csv", index=False)
     result.orders.to_csv(out / "orders.csv", index=False)
     if plot:
-        plot_equity(result, out / "equity.png", benchmark=benchmark)
+        plot_equity(result, out / "equity.png", benchmark=benchmark, overlays=overlays)
         plot_trades(result, out / "trades.png", signal=signal)
     return metrics

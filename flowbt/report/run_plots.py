@@ -17,6 +17,7 @@ display backend.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ from matplotlib.ticker import (
 
 from engine.market import SignalCache, bar_instants, signal_on_bars
 from engine.result import Result
+from flowbt.report.events import Overlay, draw_overlays
 from signals.registry import get_signal
 
 if TYPE_CHECKING:
@@ -131,7 +133,10 @@ def drawdown_pct(equity: pd.Series, init_cash: float) -> pd.Series:
 
 
 def plot_equity(
-    result: Result, path: str | Path | None = None, benchmark: pd.Series | None = None
+    result: Result,
+    path: str | Path | None = None,
+    benchmark: pd.Series | None = None,
+    overlays: Sequence[Overlay] | None = None,
 ) -> Figure:
     """Equity against the benchmark (log scale) and drawdown in % of the running peak.
 
@@ -139,7 +144,9 @@ def plot_equity(
     portfolio's currency; ``benchmark`` is a close series (e.g.
     `flowbt.report.tearsheet.benchmark_close`) drawn as a buy-and-hold rebased to the
     run's initial cash on its first period (`benchmark_equity`; None: no benchmark
-    line). Saved as PNG when ``path`` is given.
+    line). ``overlays`` (`flowbt.report.events.overlays_for`, e.g. on the run's
+    `flowbt.report.events.manifest_signals` over its first..last period) are drawn on
+    the equity panel with a legend entry each. Saved as PNG when ``path`` is given.
     """
     equity = result.period_equity().astype(float)
     x = _naive(equity.index)
@@ -154,6 +161,8 @@ def plot_equity(
         top.plot(x, bench.to_numpy(), lw=1.0, color="dimgray", alpha=0.85, label=label)
         shown.append(bench.to_numpy())
     _log_axis(top, np.concatenate(shown))
+    if overlays:
+        draw_overlays(top, overlays)
     currency = _currency(result)
     top.set_ylabel(f"equity ({currency + ', ' if currency else ''}log scale)")
     top.grid(True, which="major", alpha=0.3)

@@ -199,9 +199,10 @@ def test_write_results_writes_equity_and_trades_png(idle_run, tmp_path):
 def test_run_experiment_plots_against_its_benchmark_with_its_signal(bundle, tmp_path, monkeypatch):
     seen: dict[str, object] = {}
 
-    def equity(result, path, benchmark=None):
+    def equity(result, path, benchmark=None, overlays=None):
         seen["benchmark"] = benchmark
-        return plot_equity(result, path, benchmark=benchmark)
+        seen["overlays"] = overlays
+        return plot_equity(result, path, benchmark=benchmark, overlays=overlays)
 
     def trades(result, path, signal=None):
         seen["signal"] = signal
@@ -218,3 +219,7 @@ def test_run_experiment_plots_against_its_benchmark_with_its_signal(bundle, tmp_
     assert isinstance(signal, pd.DataFrame) and signal.attrs["name"] == "vix_term_structure"
     assert len(signal) == len(pd.read_csv(out / "equity.csv"))
     assert (out / "equity.png").is_file() and (out / "trades.png").is_file()
+    # vix_hedge reads the VIX term structure: its equity chart marks the inversion spells
+    # (none in H1 2021 would be an empty list; the kinds come from the manifest's signals)
+    kinds = {o.label for o in seen["overlays"]}
+    assert seen["overlays"] is not None and all("VIX" in k or "invers" in k for k in kinds)
