@@ -143,6 +143,8 @@ def run_book(
         began = time.perf_counter()
         run_jobs(jobs, workers=min(2, os.cpu_count() or 1))
         progress(f"{len(jobs)} tearsheets ({time.perf_counter() - began:.1f} s)")
+        for run in runs:  # each run folder's index, now that its tearsheet exists
+            write_index(out / run.name)
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     summary.to_csv(out / "summary.csv", index=False)
     if len(runs) >= 2:

@@ -18,6 +18,7 @@ from engine.market import SignalCache, run_market
 from flowbt.experiment import Experiment
 from flowbt.report.events import manifest_signals, overlays_for
 from flowbt.report.files import check_out_dir, write_results
+from flowbt.report.index import write_index
 from flowbt.report.run_plots import run_signal
 from flowbt.report.tearsheet import TearsheetJob, benchmark_close, run_job, tearsheet_job
 
@@ -77,4 +78,6 @@ def run_experiment(
             run_job(job)
         else:
             jobs.append(job)
+    if jobs is None or not tearsheet:
+        write_index(out)  # index.html of the folder (the book writes its runs' once drawn)
     return written

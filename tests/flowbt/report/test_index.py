@@ -119,3 +119,15 @@ def test_the_book_writes_an_index_of_its_runs(tmp_path: Path, bundle):
         assert f"{metrics['sharpe']:.2f}" in text
     assert re.search(r"https?://", text) is None
     assert (tmp_path / "book" / "compare.html").is_file() and 'href="compare.html"' in text
+    for r in runs:  # each run folder indexes itself
+        assert "./metrics.json" in (tmp_path / "book" / r.name / INDEX_FILE).read_text()
+
+
+def test_a_backtest_folder_gets_an_index_linking_its_tearsheet(tmp_path: Path, bundled):
+    import flowbt.cli.main as cli
+
+    out = tmp_path / "run"
+    assert cli.main(["backtest", "vix_hedge", "--start", "2021-01-04", "--out", str(out)]) == 0
+    page = _Page()
+    page.feed((out / INDEX_FILE).read_text())
+    assert page.links == ["./tearsheet.html"]
