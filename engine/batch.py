@@ -22,7 +22,7 @@ import pandas as pd
 
 from engine.bars import Bars
 from engine.config import BacktestConfig, resolve_calendar
-from engine.enums import BookArrays, CostParams, MarketArrays, order_dt
+from engine.enums import BatchOutput, BatchPlan, BookArrays, CostParams, MarketArrays, order_dt
 from engine.instants import instant_grid, needs_grid
 from engine.nb.batch import N_WINDOW_FIELDS, run_batch_nb, summarize_windows
 from engine.plan import market_prices
@@ -163,12 +163,19 @@ def run_batch(
     returns = np.empty((k, bm.n_periods) if keep_returns else (1, bm.n_periods))
     records = np.empty((k, 64 + 4 * m), dtype=order_dt)
     cfg = bm.config
-    run_batch_nb(
-        w, bm.decision, bm.on_grid, 1 if cfg.fill == "next_open" else 0,
-        cfg.rebalance == "every_bar", float(cfg.max_leverage), bm.market, bm.costs, _NO_BOOK,
-        bm.borrow_close, float(cfg.init_cash), bm.read_rows, win, records, win_out, counts,
-        moments, returns, keep_returns,
-    )  # fmt: skip
+    plan = BatchPlan(
+        decision=bm.decision,
+        on_grid=bm.on_grid,
+        lag=1 if cfg.fill == "next_open" else 0,
+        every_bar=cfg.rebalance == "every_bar",
+        max_leverage=float(cfg.max_leverage),
+        init_cash=float(cfg.init_cash),
+        read_rows=bm.read_rows,
+        windows=win,
+        keep_returns=keep_returns,
+    )
+    out = BatchOutput(records, win_out, counts, moments, returns)
+    run_batch_nb(w, plan, bm.market, bm.costs, _NO_BOOK, bm.borrow_close, out)
     return BatchStats(win_out, counts, moments, returns if keep_returns else None)
 
 

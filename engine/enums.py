@@ -165,3 +165,33 @@ class LoopOutput(NamedTuple):
     cash: np.ndarray
     pos: np.ndarray
     records: np.ndarray
+
+
+class BatchPlan(NamedTuple):
+    """What every trial of a batch (``engine.nb.batch``) shares besides the market:
+    ``decision`` (loop row -> bar row whose decision stands, grid only), ``on_grid``,
+    ``lag`` (1 = next-open fills), ``every_bar`` (re-decide each tradable bar),
+    ``max_leverage``, ``init_cash``, ``read_rows`` (loop row ending each period),
+    ``windows`` (W x 2 period ranges) and ``keep_returns``."""
+
+    decision: np.ndarray
+    on_grid: bool
+    lag: int
+    every_bar: bool
+    max_leverage: float
+    init_cash: float
+    read_rows: np.ndarray
+    windows: np.ndarray
+    keep_returns: bool
+
+
+class BatchOutput(NamedTuple):
+    """Per trial, written in place: ``records`` (its scratch order buffer), ``windows``
+    (W x 7 window statistics), ``counts`` (filled, cut, rejected orders), ``moments``
+    (skew, raw kurtosis) and ``returns`` (periods; a 1-row placeholder unless kept)."""
+
+    records: np.ndarray
+    windows: np.ndarray
+    counts: np.ndarray
+    moments: np.ndarray
+    returns: np.ndarray

@@ -20,6 +20,8 @@ import numpy as np
 from numba import njit, prange
 
 from engine.enums import (
+    BatchOutput,
+    BatchPlan,
     BookArrays,
     CostParams,
     LoopOutput,
@@ -105,32 +107,24 @@ def return_moments(equity: np.ndarray, init_cash: float) -> tuple[float, float]:
 
 @njit(cache=True)
 def _trial(
+    c: int,
     weights: np.ndarray,
-    decision: np.ndarray,
-    on_grid: bool,
-    lag: int,
-    every_bar: bool,
-    max_leverage: float,
+    plan: BatchPlan,
     market: MarketArrays,
     costs: CostParams,
     book: BookArrays,
     borrow_close: np.ndarray | None,
-    init_cash: float,
-    read_rows: np.ndarray,
-    windows: np.ndarray,
-    records: np.ndarray,
-    win_out: np.ndarray,
-    counts_out: np.ndarray,
-    moments_out: np.ndarray,
-    returns_out: np.ndarray,
-    keep_returns: bool,
+    out: BatchOutput,
 ) -> None:
-    w = grid_weights(weights, decision) if on_grid else weights
-    if max_gross(w) > max_leverage:
-        w = cap_rows(w, max_leverage)
-    bar, col, value = order_targets_nb(w, market.tradable, lag, every_bar)
+    """Trial ``c``: its weights (bar rows x assets) through the bar loop, its outputs
+    into row ``c`` of ``out``."""
+    w = grid_weights(weights, plan.decision) if plan.on_grid else weights
+    if max_gross(w) > plan.max_leverage:
+        w = cap_rows(w, plan.max_leverage)
+    bar, col, value = order_targets_nb(w, market.tradable, plan.lag, plan.every_bar)
     targets = TargetArrays(bar, col, value)
     g, m = w.shape
+    init_cash = plan.init_cash
     state = LoopState(
         np.array([init_cash]),
         np.zeros(m),
@@ -139,11 +133,12 @@ def _trial(
         np.zeros(1, dtype=np.int64),
         StandingTargets(np.full(m, np.nan), np.zeros(m, dtype=np.bool_), np.full(m, -np.inf)),
     )
-    out = LoopOutput(np.empty(g), np.empty(g), np.empty((g, m)), records)
+    records = out.records[c]
+    loop = LoopOutput(np.empty(g), np.empty(g), np.empty((g, m)), records)
     n_filled = n_cut = n_rejected = 0
     at = 0
     while at < g:
-        at = run_bars(at, g, market, targets, costs, book, state, out, borrow_close)
+        at = run_bars(at, g, market, targets, costs, book, state, loop, borrow_close)
         for r in range(state.n_records[0]):
             outcome = records[r]["outcome"]
             if outcome == REJECTED:
@@ -153,59 +148,41 @@ def _trial(
                 if outcome == CUT:
                     n_cut += 1
         state.n_records[0] = 0  # counted: the buffer is reused
+    read_rows = plan.read_rows
     n = read_rows.shape[0]
     equity = np.empty(n)
     for i in range(n):
-        equity[i] = out.equity[read_rows[i]]
+        equity[i] = loop.equity[read_rows[i]]
+    windows = plan.windows
     for k in range(windows.shape[0]):
-        window_sums(equity, init_cash, windows[k, 0], windows[k, 1], win_out[k])
+        window_sums(equity, init_cash, windows[k, 0], windows[k, 1], out.windows[c, k])
     skew, kurt = return_moments(equity, init_cash)
-    moments_out[0] = skew
-    moments_out[1] = kurt
-    counts_out[0] = n_filled
-    counts_out[1] = n_cut
-    counts_out[2] = n_rejected
-    if keep_returns:
+    out.moments[c, 0] = skew
+    out.moments[c, 1] = kurt
+    out.counts[c, 0] = n_filled
+    out.counts[c, 1] = n_cut
+    out.counts[c, 2] = n_rejected
+    if plan.keep_returns:
         prev = init_cash
         for i in range(n):
-            returns_out[i] = equity[i] / prev - 1.0
+            out.returns[c, i] = equity[i] / prev - 1.0
             prev = equity[i]
 
 
 @njit(cache=True, parallel=True)
 def run_batch_nb(
     weights: np.ndarray,
-    decision: np.ndarray,
-    on_grid: bool,
-    lag: int,
-    every_bar: bool,
-    max_leverage: float,
+    plan: BatchPlan,
     market: MarketArrays,
     costs: CostParams,
     book: BookArrays,
     borrow_close: np.ndarray | None,
-    init_cash: float,
-    read_rows: np.ndarray,
-    windows: np.ndarray,
-    records: np.ndarray,
-    win_out: np.ndarray,
-    counts_out: np.ndarray,
-    moments_out: np.ndarray,
-    returns_out: np.ndarray,
-    keep_returns: bool,
+    out: BatchOutput,
 ) -> None:
-    """Trial ``c`` runs ``weights[c]`` (bar rows x assets); outputs are written in place:
-    ``win_out[c]`` (windows x 7), ``counts_out[c]`` (filled, cut, rejected orders),
-    ``moments_out[c]`` (skew, raw kurtosis) and, with ``keep_returns``, ``returns_out[c]``
-    (else ``returns_out`` is a 1-row placeholder).
-    ``records[c]`` is the trial's scratch order buffer."""
+    """Trial ``c`` runs ``weights[c]`` (bar rows x assets) on the shared market; its
+    outputs land in row ``c`` of ``out`` (``engine.enums.BatchOutput``)."""
     for c in prange(weights.shape[0]):
-        r = np.int64(c) if keep_returns else np.int64(0)
-        _trial(
-            weights[c], decision, on_grid, lag, every_bar, max_leverage, market, costs, book,
-            borrow_close, init_cash, read_rows, windows, records[c], win_out[c],
-            counts_out[c], moments_out[c], returns_out[r], keep_returns,
-        )  # fmt: skip
+        _trial(int(c), weights[c], plan, market, costs, book, borrow_close, out)
 
 
 @njit(cache=True)
