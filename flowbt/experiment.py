@@ -148,6 +148,36 @@ def load_config(path: Path) -> dict[str, Any]:
         ) from None
 
 
+def lay_options(
+    settings: dict[str, Any],
+    source: str,
+    *,
+    strategy: str | None = None,
+    fees: float | None = None,
+    command: str = "backtest",
+    **options: Any,
+) -> dict[str, Any]:
+    """``settings`` (a config table) with the options given laid over it (``None`` = not
+    given): the strategy (refused when it contradicts the config's), fees into ``costs``,
+    the rest as keys. A one-line ``ValueError`` when there is no strategy at all."""
+    if strategy is not None:
+        given = settings.get("strategy")
+        if given is not None and given != strategy:
+            raise ValueError(
+                f"strategy {strategy!r} on the command line but {given!r} in {source}; "
+                "fix: drop one of them"
+            )
+        settings["strategy"] = strategy
+    if "strategy" not in settings:
+        raise ValueError(
+            f"no strategy given ({source}); fix: name one, e.g. `flowbt {command} cta_trend`"
+        )
+    if fees is not None:
+        settings["costs"] = {**settings.get("costs", {}), "fees": fees}
+    settings.update({k: v for k, v in options.items() if v is not None})
+    return settings
+
+
 def experiment(settings: dict[str, Any], source: str = "options") -> Experiment:
     """Validate ``settings`` (a config table with CLI options laid over it) as an
     `Experiment`; a mistake raises ``ValueError`` with one line (key, value, allowed)."""
@@ -193,4 +223,4 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return sorted(Experiment.model_fields)
 
 
-__all__ = ["DEFAULT_FEES", "Costs", "Experiment", "experiment", "load_config"]
+__all__ = ["DEFAULT_FEES", "Costs", "Experiment", "experiment", "lay_options", "load_config"]

@@ -17,19 +17,10 @@ from typing import Annotated
 import typer
 
 from flowbt.cli import output
-from flowbt.cli.run import FEES_HELP, Config, Out
+from flowbt.cli.run import FEES_HELP, Config, Out, symbol_list
 from flowbt.optimize.api import DEFAULT_CHUNK, optimize
 from flowbt.optimize.trials import OBJECTIVES
 from strategies.registry import known_strategies
-
-
-def _symbols(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    names = [s.strip() for s in text.split(",") if s.strip()]
-    if not names:
-        raise ValueError("--symbols must name at least one symbol; fix: --symbols SPY,QQQ")
-    return names
 
 
 def register(app: typer.Typer) -> None:
@@ -120,7 +111,7 @@ def register(app: typer.Typer) -> None:
             constraint=constraint or (),
             objective=objective,
             universe=universe,
-            symbols=_symbols(symbols),
+            symbols=symbol_list(symbols),
             start=start,
             end=end,
             fees=fees,

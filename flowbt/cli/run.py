@@ -25,7 +25,13 @@ from engine.api import MODES, check_mode, run
 from engine.bars import bars_from_frames
 from engine.config import BacktestConfig
 from engine.costs import CostModel
-from flowbt.experiment import DEFAULT_FEES, experiment, load_config, validation_line
+from flowbt.experiment import (
+    DEFAULT_FEES,
+    experiment,
+    lay_options,
+    load_config,
+    validation_line,
+)
 from flowbt.report.files import check_out_dir, write_results
 from flowbt.runs import run_experiment
 from strategies.registry import get_strategy, known_strategies
@@ -118,18 +124,7 @@ def cli_settings(
     source = f"config {config}" if config is not None else "options"
     if fees is not None or mode is not None:
         run_settings(DEFAULT_FEES if fees is None else fees, mode or "event")  # one-line checks
-    if strategy is not None:
-        given = settings.get("strategy")
-        if given is not None and given != strategy:
-            raise ValueError(
-                f"strategy {strategy!r} on the command line but {given!r} in {source}; "
-                "fix: drop one of them"
-            )
-        settings["strategy"] = strategy
-    if "strategy" not in settings:
-        raise ValueError(
-            f"no strategy given ({source}); fix: name one, e.g. `flowbt backtest cta_trend`"
-        )
+    settings = lay_options(settings, source, strategy=strategy, **options)
     get_strategy(settings["strategy"])  # unknown names: the registry's one line
     if params:
         settings["params"] = {**settings.get("params", {}), **parse_params(params)}
@@ -137,7 +132,6 @@ def cli_settings(
         settings["costs"] = {**settings.get("costs", {}), "fees": fees}
     if mode is not None:
         settings["mode"] = mode
-    settings.update({k: v for k, v in options.items() if v is not None})
     return settings, source
 
 
@@ -189,12 +183,13 @@ def run_backtest_cli(
     return write_results(result, out)
 
 
-def _symbols(text: str | None) -> list[str] | None:
+def symbol_list(text: str | None) -> list[str] | None:
+    """``--symbols A,B`` as a list (None when not given); empty is a one-line error."""
     if text is None:
         return None
     names = [s.strip() for s in text.split(",") if s.strip()]
     if not names:
-        raise ValueError("--symbols must name at least one symbol, e.g. --symbols SPY,QQQ")
+        raise ValueError("--symbols must name at least one symbol; fix: --symbols SPY,QQQ")
     return names
 
 
@@ -222,7 +217,7 @@ def run_backtest_bundled(
         params=params,
         fees=fees,
         mode=mode,
-        symbols=_symbols(symbols),
+        symbols=symbol_list(symbols),
         universe=universe,
         start=start,
         end=end,

@@ -29,7 +29,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import data
 from data.market import MarketData
-from flowbt.experiment import DEFAULT_FEES, experiment, load_config, validation_line
+from flowbt.experiment import (
+    DEFAULT_FEES,
+    experiment,
+    lay_options,
+    load_config,
+    validation_line,
+)
 from flowbt.optimize.executors import make_executor
 from flowbt.optimize.outputs import check_sweep_dir, write_outputs
 from flowbt.optimize.result import Optimization
@@ -121,23 +127,11 @@ def optimize(
     if random is not None and optuna is not None:
         raise ValueError("give --random or --optuna, not both; fix: drop one")
     method: Method = "optuna" if optuna is not None else "random" if random is not None else "grid"
-    if strategy is not None:
-        given = settings.get("strategy")
-        if given is not None and given != strategy:
-            raise ValueError(
-                f"strategy {strategy!r} on the command line but {given!r} in {source};"
-                " fix: drop one of them"
-            )
-        settings["strategy"] = strategy
-    if "strategy" not in settings:
-        raise ValueError("no strategy given; fix: name one, e.g. `flowbt optimize sma_cross`")
-    if fees is not None:
-        settings["costs"] = {**settings.get("costs", {}), "fees": fees}
-    for key, value in (("universe", universe), ("start", start), ("end", end)):
-        if value is not None:
-            settings[key] = value
-    if symbols is not None:
-        settings["symbols"] = list(symbols)
+    settings = lay_options(
+        settings, source, strategy=strategy, fees=fees, command="optimize",
+        universe=universe, start=start, end=end,
+        symbols=list(symbols) if symbols is not None else None,
+    )  # fmt: skip
     if isinstance(settings.get("costs", {}), dict):
         settings["costs"] = {"fees": DEFAULT_FEES, **settings.get("costs", {})}
     exp = experiment(settings, source)
