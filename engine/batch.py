@@ -22,9 +22,10 @@ import pandas as pd
 
 from engine.bars import Bars
 from engine.config import BacktestConfig, resolve_calendar
-from engine.enums import BatchOutput, BatchPlan, BookArrays, CostParams, MarketArrays, order_dt
+from engine.enums import BatchOutput, BatchPlan, CostParams, MarketArrays, order_dt
 from engine.instants import instant_grid, needs_grid
 from engine.nb.batch import N_WINDOW_FIELDS, run_batch_nb, summarize_windows
+from engine.orders import OrderBook
 from engine.plan import market_prices
 from engine.stats import PERF_FIELDS
 
@@ -109,17 +110,7 @@ def batch_market(bars: Bars, config: BacktestConfig | None = None) -> BatchMarke
     )
 
 
-_NO_BOOK = BookArrays(
-    col=np.empty(0, dtype=np.int64),
-    kind=np.empty(0, dtype=np.int64),
-    units=np.empty(0),
-    limit=np.empty(0),
-    stop=np.empty(0),
-    trail=np.empty(0),
-    active_from=np.empty(0, dtype=np.int64),
-    status=np.empty(0, dtype=np.int64),
-    ref=np.empty(0),
-)
+_NO_BOOK = OrderBook().arrays  # sweeps place no explicit orders (never mutated)
 
 
 @dataclass(frozen=True)
