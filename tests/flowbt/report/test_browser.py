@@ -126,7 +126,8 @@ def test_the_tearsheet_shows_its_charts(rendered):
     for chart in charts:
         width, height = map(float, re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', chart).groups())
         assert width > 100 and height > 100, chart[:300]
-        assert len(chart) > 10_000 and chart.count("<path") >= 20, chart[:300]
+        # drawn marks as paths, labels as SVG text (tick labels, title)
+        assert chart.count("<path") >= 10 and chart.count("<text") >= 5, chart[:300]
     for chart in ("log_returns", "eoy_returns", "rolling_sharpe", "dd_plot", "monthly_heatmap"):
         assert re.search(rf'<div id="{chart}">\s*(<!--.*?-->)?\s*<svg\b', page, re.S), chart
 

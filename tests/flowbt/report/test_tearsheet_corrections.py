@@ -208,3 +208,54 @@ def test_the_written_tearsheet_loads_nothing_remote_and_calls_no_missing_script(
     tags = re.findall(r"<(?:link|script|img)\b[^>]*>", text)
     assert tags and not [t for t in tags if re.search(r"(?:href|src)=\"(?:https?:)?//", t)]
     assert 'onload="save()"' not in text and 'href="data:,"' in text
+
+
+def test_the_speed_patches_leave_quantstats_figures_unchanged(bundle):
+    """The tearsheet's faster group compounding, benchmark alignment and per-column
+    drawdown tables give quantstats' own full metrics table, row for row (time in
+    market aside, which flowbt deliberately replaces)."""
+    import dataclasses
+
+    import quantstats as qs
+
+    bars, _ = bars_from_market(bundle, ["SPY", "BTC-USD"], start="2018-01-02", end="2023-06-30")
+    run_ = run(None, bars, weights=np.full((bars.n_bars, 2), 0.5))
+    job = ts.tearsheet_job(run_, benchmark_close(bundle, "SPY"))
+    job = dataclasses.replace(job, overrides={})
+    kwargs = dict(benchmark=job.benchmark, mode="full", display=False,
+                  periods_per_year=job.periods_per_year)  # fmt: skip
+    with ts._quiet():
+        want = qs.reports.metrics(job.returns, **kwargs)
+        with ts._corrected(job):
+            got = qs.reports.metrics(job.returns, **kwargs)
+    want = want.rename(index={ts.SHARED_METRICS["cagr"]: ts.CAGR_LABEL})
+    keep = [row for row in want.index if row != ts.SHARED_METRICS["time_in_market"]]
+    assert len(keep) > 40
+    pd.testing.assert_frame_equal(got.loc[keep], want.loc[keep], check_exact=False, rtol=1e-9)
+    assert (got.loc[ts.SHARED_METRICS["time_in_market"]].iloc[0]) == 1.0  # SPY held, 100%
+
+
+def test_drawdown_tables_of_several_columns_are_quantstats_own(bundle):
+    import quantstats as qs
+
+    closes = pd.DataFrame({s: bundle.price(s)["close"] for s in ("SPY", "MU")}).dropna()
+    closes.index = pd.DatetimeIndex(closes.index).tz_localize(None)
+    dd = qs.stats.to_drawdown_series(closes.pct_change().dropna())
+    want = qs.stats.drawdown_details(dd)
+    job = ts.TearsheetJob(dd["SPY"], None, 252, "t", None, None)
+    with ts._corrected(job):
+        got = qs.stats.drawdown_details(dd)
+    assert list(got.columns) == list(want.columns)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True),
+                                  check_dtype=False)  # fmt: skip
+
+
+def test_a_tearsheet_restores_the_callers_matplotlib_backend(spy_hold, tmp_path: Path):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    before, figures = matplotlib.get_backend(), plt.get_fignums()
+    text = write_tearsheet(spy_hold, tmp_path / "t.html").read_text()
+    assert matplotlib.get_backend() == before and plt.get_fignums() == figures
+    assert matplotlib.rcParams["svg.fonttype"] != "none" or before == "svg"
+    assert "<text" in text  # charts' labels are SVG text, drawn by the browser
