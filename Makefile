@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.flowbt-installed
 
-.PHONY: install run test lint bench bench-data bench-engine bench-optimize clean
+.PHONY: install run test lint bench bench-data bench-engine bench-optimize bench-report clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,13 +28,16 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: bench-data bench-engine bench-optimize
+bench: bench-data bench-engine bench-optimize bench-report
 
 bench-engine: install
 	$(BIN)/python bench/bench_engine.py
 
 bench-optimize: install
 	$(BIN)/python bench/bench_optimize.py
+
+bench-report: install
+	$(BIN)/python bench/bench_report.py
 
 bench-data: install
 	$(BIN)/python bench/bench_load.py

@@ -350,3 +350,19 @@ def test_out_is_never_a_user_folder_or_a_run(runs, offline, tmp_path):
     compare([runs["bb"], runs["cta"]], out, benchmark="")
     assert json.loads((out / "manifest.json").read_text())["kind"] == "compare"
     assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_quantstats_multi_column_charts_stop_at_nine_runs():
+    """Why compare.html draws its own charts: quantstats 0.0.86's multi-column tearsheet
+    colours column i with palette[i + 1] of a 10-colour palette, so a tenth run raises
+    IndexError (bench/bench_report.py compares against it on 9 runs). If an upgrade
+    fixes it, this fails and the compare page may reuse quantstats' charts."""
+    import matplotlib
+    from quantstats._plotting import core
+
+    matplotlib.use("agg")
+    days = pd.date_range("2020-01-01", periods=50, freq="D")
+    returns = pd.DataFrame({f"run{i}": np.full(50, 0.001 * i) for i in range(10)}, index=days)
+    core.plot_timeseries(returns.iloc[:, :9], show=False)  # 9 runs draw
+    with pytest.raises(IndexError):
+        core.plot_timeseries(returns, show=False)
