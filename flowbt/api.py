@@ -25,6 +25,7 @@ from engine.costs import CostModel
 from engine.market import run_market
 from engine.result import Result
 from flowbt.experiment import DEFAULT_FEES
+from flowbt.report.events import Overlay, manifest_signals, overlays_for
 from flowbt.report.run_plots import plot_equity
 from flowbt.report.tearsheet import benchmark_close, metrics, write_tearsheet
 from strategies.base import Strategy
@@ -115,13 +116,29 @@ class Backtest:
         return self.result.stats()
 
     def plot(
-        self, path: str | Path | None = None, *, benchmark: str | pd.Series | None = None
+        self,
+        path: str | Path | None = None,
+        *,
+        benchmark: str | pd.Series | None = None,
+        events: bool = True,
     ) -> Figure:
         """Equity (log scale, portfolio currency) and drawdown in % of the running peak,
         against ``benchmark`` (a symbol or a close series) bought and held from the
         initial cash (see `flowbt.report.run_plots.plot_equity`); saved as PNG when
-        ``path`` is given."""
-        return plot_equity(self.result, path, benchmark=self._benchmark(benchmark))
+        ``path`` is given. ``events``: mark the events the strategy reads (FOMC
+        decisions, blackout windows, VIX inversions, odds swings; `overlays`)."""
+        marks = self.overlays() if events else None
+        return plot_equity(self.result, path, benchmark=self._benchmark(benchmark), overlays=marks)
+
+    def overlays(self) -> list[Overlay]:
+        """The event overlays of the signals this run's strategy read, over its span, on
+        the data it ran on (`flowbt.report.events.overlays_for`); none for a run on
+        plain OHLC frames."""
+        if self._market is None or not len(self.result.equity):
+            return []
+        reads = manifest_signals(self.result.manifest)
+        span = self.result.equity.index
+        return overlays_for(reads, self._market, span[0], span[-1], params=reads)
 
     def _benchmark(self, benchmark: str | pd.Series | None) -> pd.Series | None:
         if benchmark is None or isinstance(benchmark, pd.Series):
@@ -135,9 +152,14 @@ class Backtest:
         *,
         benchmark: str | pd.Series | None = None,
         title: str | None = None,
+        events: bool = True,
     ) -> Path:
-        """quantstats HTML tearsheet at ``path``; ``benchmark`` a symbol or a close series."""
-        return write_tearsheet(self.result, path, benchmark=self._benchmark(benchmark), title=title)
+        """quantstats HTML tearsheet at ``path``; ``benchmark`` a symbol or a close series;
+        ``events`` marks what the strategy reads on its cumulative-return and underwater
+        charts (`overlays`)."""
+        bench = self._benchmark(benchmark)
+        marks = self.overlays() if events else ()
+        return write_tearsheet(self.result, path, benchmark=bench, title=title, overlays=marks)
 
     def metrics(self, benchmark: str | pd.Series | None = None) -> pd.DataFrame:
         """quantstats' full metrics table, annualised on this run's calendar."""

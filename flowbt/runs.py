@@ -64,15 +64,21 @@ def run_experiment(
     bench = benchmark_close(md, benchmark) if benchmark else None
     signal = run_signal(result, strat, md, cache) if plot else None
     marks = None
-    if plot and len(result.equity):
+    if (plot or tearsheet) and len(result.equity):
         reads = manifest_signals(result.manifest)  # the events its strategy reads
         span = result.equity.index
         marks = overlays_for(reads, md, span[0], span[-1], params=reads)
-    written = write_results(result, out, plot=plot, benchmark=bench, signal=signal, overlays=marks)
+    written = write_results(
+        result, out, plot=plot, benchmark=bench, signal=signal, overlays=marks if plot else None
+    )
     written["benchmark"] = benchmark
     if tearsheet:
         job = tearsheet_job(
-            result, bench, html=out / "tearsheet.html", table=out / "quantstats.csv"
+            result,
+            bench,
+            html=out / "tearsheet.html",
+            table=out / "quantstats.csv",
+            overlays=marks or (),
         )
         if jobs is None:
             run_job(job)

@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from data.market import MarketData
+from flowbt.report.events import Overlay, draw_overlays
 
 if TYPE_CHECKING:
     from engine.result import Result
@@ -88,6 +89,9 @@ class TearsheetJob:
     table: Path | None  # quantstats.csv to write (None: none)
     # flowbt's own figures for the metrics both reports show (metrics.json's values)
     overrides: Mapping[str, float] = field(default_factory=dict)
+    # events the run's strategy reads, marked on the cumulative-return and underwater
+    # charts (`flowbt.report.events.overlays_for`)
+    overlays: tuple[Overlay, ...] = ()
 
 
 def tearsheet_job(
@@ -97,8 +101,10 @@ def tearsheet_job(
     html: Path | None = None,
     table: Path | None = None,
     title: str | None = None,
+    overlays: Sequence[Overlay] = (),
 ) -> TearsheetJob:
-    """The job for ``result`` (returns per period, benchmark on the same days)."""
+    """The job for ``result`` (returns per period, benchmark on the same days);
+    ``overlays`` are drawn on its cumulative-return and underwater charts."""
     if html is not None:
         html = Path(html)
         if html.suffix.lower() not in (".html", ".htm"):
@@ -110,7 +116,8 @@ def tearsheet_job(
     name = title or f"{result.manifest_name()} ({result.mode}, {result.calendar})"
     stats = result.stats()
     overrides = {k: float(stats[k]) for k in SHARED_METRICS if stats.get(k) is not None}
-    return TearsheetJob(returns, bench, result.periods_per_year, name, html, table, overrides)
+    return TearsheetJob(returns, bench, result.periods_per_year, name, html, table, overrides,
+                        tuple(overlays))  # fmt: skip
 
 
 SHARED_METRICS: dict[str, str] = {
@@ -127,6 +134,7 @@ SHARED_METRICS: dict[str, str] = {
 shows flowbt's (one computation, `engine.stats`), so the two never disagree; quantstats
 counts time in market as days with a non-zero return, which misses a position held
 over its own market's weekend."""
+OVERLAID_CHARTS = ("Cumulative Returns", "Underwater Plot")  # quantstats' titles
 CAGR_LABEL = "CAGR"  # quantstats' "CAGR\ufe6a" (small percent sign): most fonts lack it
 NOT_RECOVERED = "not recovered"
 
@@ -255,13 +263,22 @@ def _corrected(job: TearsheetJob) -> Iterator[None]:
         # and the line became a solid block. The returns are already one per day.
         if kwargs.get("resample") == "D":
             kwargs["resample"] = None
-        if not kwargs.get("log_scale"):
+        title = str(args[2] if len(args) > 2 else kwargs.get("title", ""))
+        marks = job.overlays if title.startswith(OVERLAID_CHARTS) else ()
+        log = bool(kwargs.get("log_scale"))
+        if not log and not marks:
             return series_fn(*args, **kwargs)
-        # the log-scaled cumulative returns had ticks at 0% and 100% only: draw without
-        # saving, put ticks at wealth multiples (0.5x, 1x, 2x, 5x, 10x, ...), then save
+        # draw without saving, correct the axis, then save
         savefig, show = kwargs.pop("savefig", None), kwargs.pop("show", True)
         fig = series_fn(*args, savefig=None, show=False, **kwargs)
-        _wealth_ticks(fig.axes[0])
+        ax = fig.axes[0]
+        if log:
+            # the log-scaled cumulative returns had ticks at 0% and 100% only: ticks at
+            # wealth multiples (0.5x, 1x, 2x, 5x, 10x, ...)
+            _wealth_ticks(ax)
+        if marks:
+            draw_overlays(ax, marks)
+            ax.legend(fontsize=11)  # quantstats' legend, with one entry per overlay
         if savefig:
             fig.savefig(**savefig) if isinstance(savefig, dict) else fig.savefig(savefig)
         return None if show else fig
@@ -452,8 +469,10 @@ def write_tearsheet(
     *,
     benchmark: pd.Series | None = None,
     title: str | None = None,
+    overlays: Sequence[Overlay] = (),
 ) -> Path:
-    """Write the quantstats HTML tearsheet to ``path`` and return it."""
-    job = tearsheet_job(result, benchmark, html=Path(path), title=title)
+    """Write the quantstats HTML tearsheet to ``path`` and return it (``overlays`` on its
+    cumulative-return and underwater charts)."""
+    job = tearsheet_job(result, benchmark, html=Path(path), title=title, overlays=overlays)
     run_job(job)
     return Path(path)

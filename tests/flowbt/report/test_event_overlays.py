@@ -202,3 +202,31 @@ def test_compare_page_marks_blackout_windows(bb_run, bundle, tmp_path, monkeypat
     label = "buyback blackout (share >= 0.5)"
     assert label in legends[0]  # the linear equity chart
     assert label not in legends[1]  # not the log chart
+
+
+def _chart(page: str, chart: str) -> str:
+    match = re.search(rf'<div id="{chart}">(.*?)</svg>', page, flags=re.S)
+    assert match, chart
+    return match.group(1)
+
+
+def test_the_tearsheet_marks_blackout_windows_on_its_equity_charts(bb_run, tmp_path):
+    overlays = bb_run.overlays()
+    assert [o.kind for o in overlays] == ["span"]
+    label, spans = overlays[0].label, overlays[0].spans
+    page = bb_run.tearsheet(tmp_path / "t.html", benchmark="SPY").read_text(encoding="utf-8")
+    for chart in ("log_returns", "vol_returns", "dd_plot"):
+        svg = _chart(page, chart)
+        assert label.replace(">", "&gt;") in svg, chart  # the legend entry (SVG text)
+        # one shaded patch per window in the overlay's colour (tab:orange), and the legend's
+        assert svg.count("fill: #ff7f0e; opacity: 0.15") == len(spans) + 1 > 1, chart
+    for chart in ("rolling_sharpe", "monthly_heatmap", "eoy_returns"):
+        assert label.replace(">", "&gt;") not in _chart(page, chart), chart
+    plain = bb_run.tearsheet(tmp_path / "p.html", events=False).read_text(encoding="utf-8")
+    assert label.replace(">", "&gt;") not in plain
+
+
+def test_a_run_on_plain_frames_has_no_overlays(bundle):
+    frame = bundle.price("SPY").iloc[-300:]
+    bt = flowbt.backtest("sma_cross", {"SPY": frame}, fast=5, slow=20)
+    assert bt.overlays() == []
