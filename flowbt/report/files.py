@@ -22,6 +22,7 @@ import pandas as pd
 from engine.result import Result
 from flowbt.report.events import Overlay
 from flowbt.report.run_plots import plot_equity, plot_trades
+from flowbt.report.trades_page import write_trades_page
 
 RESULT_FILES = ("metrics.json", "manifest.json", "equity.csv", "trades.csv", "orders.csv")
 
@@ -94,7 +95,8 @@ def write_results(
 
     With ``plot``, ``equity.png`` (`flowbt.report.run_plots.plot_equity`, against
     ``benchmark``: a close series, None = no benchmark line) and ``trades.png``
-    (`flowbt.report.run_plots.plot_trades`, with ``signal`` on the run's bars below);
+    (`flowbt.report.run_plots.plot_trades`, with ``signal`` on the run's bars below) and
+    its interactive twin ``trades.html`` (`flowbt.report.trades_page`);
     ``overlays`` (`flowbt.report.events`) are marked on the equity chart.
     """
     prepare_out_dir(out)
@@ -113,4 +115,5 @@ def write_results(
     if plot:
         plot_equity(result, out / "equity.png", benchmark=benchmark, overlays=overlays)
         plot_trades(result, out / "trades.png", signal=signal)
+        write_trades_page(result, out / "trades.html", signal=signal)
     return metrics

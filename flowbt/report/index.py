@@ -67,6 +67,8 @@ def _row(folder: Path, root: Path) -> dict[str, Any] | None:
     target = page or ("metrics.json" if metrics is not None else "summary.json")
     href = quote(f"{rel}/{target}")  # a folder named "a#b" or "x?y" still links to itself
     row: dict[str, Any] = {"run": folder.name or rel, "href": href}
+    if (folder / "trades.html").is_file():
+        row["trades_href"] = quote(f"{rel}/trades.html")
     if metrics is not None:
         row.update({k: metrics.get(k) for k in ("strategy", "start", "end", "total_return",
                                                  "cagr", "sharpe", "max_drawdown", "n_trades")})  # fmt: skip
@@ -137,6 +139,9 @@ def write_index(folder: str | Path, title: str | None = None) -> Path:
                 cells.append(
                     f'<td class="text"><a href="{href}">{html.escape(row["run"])}</a></td>'
                 )
+            elif key == "n_trades" and row.get("trades_href") and row.get(key) is not None:
+                href = html.escape(row["trades_href"], quote=True)  # the interactive chart
+                cells.append(f'<td><a href="{href}">{int(row[key])}</a></td>')
             else:
                 cells.append(_cell(row.get(key), kind))
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -154,7 +159,8 @@ def write_index(folder: str | Path, title: str | None = None) -> Path:
         f"<table><thead><tr>{head}</tr></thead><tbody>\n"
         + "\n".join(body)
         + f"\n</tbody></table>\n{empty}"
-        '<p class="note">Each run name opens its tearsheet. Figures are those of the'
+        '<p class="note">Each run name opens its tearsheet, its trade count the'
+        " interactive trades chart. Figures are those of the"
         " run's metrics.json (optimisations: the chosen trial's).</p>\n</body></html>\n"
     )
     path = root / INDEX_FILE

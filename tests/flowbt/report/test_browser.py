@@ -22,6 +22,7 @@ import shutil
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
+import pandas as pd
 import pytest
 from browser_helpers import (
     ChromiumMissing,
@@ -39,7 +40,7 @@ from flowbt.report.index import write_index
 
 RUNS = ("buyback_blackout", "vix_hedge")
 START = "2019-01-02"
-PAGES = ("tearsheet", "compare", "index")
+PAGES = ("tearsheet", "compare", "index", "trades")
 # quantstats' report.html (0.0.86) links its favicon from qtpylib.io; flowbt rewrites it
 # to an empty data URL (flowbt.report.tearsheet.offline), so every page is clean.
 NUMBER = re.compile(r"^-?\d+(\.\d+)?%?$")
@@ -89,6 +90,7 @@ def page_file(results: Path, name: str) -> Path:
         "tearsheet": results / RUNS[0] / "tearsheet.html",
         "compare": results / "compare.html",
         "index": results / "index.html",
+        "trades": results / RUNS[0] / "trades.html",
     }[name]
 
 
@@ -162,7 +164,8 @@ def test_the_compare_page_shows_its_charts_as_inline_pngs(rendered):
 def test_the_index_links_each_tearsheet_and_the_compare_page(rendered, results):
     page = dom(rendered, "index")
     links = [a["href"] for a in page.all("a")]
-    assert links == ["compare.html", *(f"{s}/tearsheet.html" for s in RUNS)], links
+    runs = [page for s in RUNS for page in (f"{s}/tearsheet.html", f"{s}/trades.html")]
+    assert links == ["compare.html", *runs], links
     base = rendered["index"].url
     for href in links:  # each link opens a page of the folder, offline
         target = urljoin(base, href)
@@ -174,6 +177,17 @@ def test_the_index_links_each_tearsheet_and_the_compare_page(rendered, results):
         run = json.loads((results / strategy / "metrics.json").read_text())
         assert rows[strategy][1] == strategy
         assert rows[strategy][6] == f"{run['sharpe']:.2f}", rows[strategy]
+
+
+def test_the_trades_page_draws_every_fill(rendered, results):
+    """plotly drew the page offline: one marker per fill of the run, and the price lines."""
+    page = rendered["trades"].dom
+    assert "js-plotly-plot" in page and 'class="main-svg"' in page
+    fills = pd.read_csv(results / RUNS[0] / "orders.csv")
+    fills = fills[fills["status"].isin(["filled", "cut"])] if "status" in fills else fills
+    points = re.findall(r'<path class="point"', page)
+    assert len(points) == len(fills) > 0, (len(points), len(fills))
+    assert len(re.findall(r'class="js-line"', page)) >= 2  # a close line, the signal
 
 
 # ------------------------------------------------------------------------------ offline

@@ -130,4 +130,4 @@ def test_a_backtest_folder_gets_an_index_linking_its_tearsheet(tmp_path: Path, b
     assert cli.main(["backtest", "vix_hedge", "--start", "2021-01-04", "--out", str(out)]) == 0
     page = _Page()
     page.feed((out / INDEX_FILE).read_text())
-    assert page.links == ["./tearsheet.html"]
+    assert page.links == ["./tearsheet.html", "./trades.html"]  # the run, its trades chart
