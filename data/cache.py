@@ -4,8 +4,13 @@ Layout: ``<root>/<source>/<interval>/<quoted symbol>.parquet`` with ``<root>`` =
 ``$FLOWBT_CACHE_DIR`` or ``~/.cache/flowbt`` and ``<source>`` = ``yahoo``, ``fred`` or
 ``ccxt-<exchange>``. Each file carries its own metadata (parquet key-value ``flowbt``):
 source, symbol, interval, fetched_at (UTC ISO), rows, first/last bar and the sha256 of the
-data, checked on every read. Files are replaced atomically (temp file in the same folder +
-``os.replace``): a reader sees the old file or the new one, never half of one.
+data, checked on every read, and the content is validated on read exactly as before a
+write (columns, order, prices). Files are replaced atomically (temp file in the same folder
++ ``os.replace``): a reader sees the old file or the new one, never half of one. New files
+get the permissions of the umask (``0o666 & ~umask``, like any file the user creates), so
+a shared cache stays readable. Every path is confined to ``<root>``: the source and
+interval come from fixed lists, the exchange id is checked and the symbol is %-quoted.
+A disk or permission failure while writing is a `DataError` naming the file.
 
 `update` refreshes incrementally (only from the last cached bar on) and never loses what
 was on disk: a failed or empty fetch falls back to the cache with a `StaleDataWarning`,
@@ -19,7 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,20 +38,27 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from data.errors import DataError, StaleDataWarning
-from data.sources import ONLINE_SOURCES, as_utc
+from data.sources import (
+    CACHE_ENV_VAR,
+    ONLINE_SOURCES,
+    RequestError,
+    as_utc,
+    check_exchange_id,
+    check_interval,
+    default_cache_dir,
+    describe_failure,
+    redact,
+)
 from data.sources.fetchers import get_fetcher
 from data.validate import check_order, check_prices
 
-ENV_VAR = "FLOWBT_CACHE_DIR"
+ENV_VAR = CACHE_ENV_VAR
 META_KEY = b"flowbt"
 FORMAT_VERSION = 1
 _BASIS = {"yahoo": "raw+tr", "ccxt": "raw", "fred": None}
-
-
-def default_cache_dir() -> Path:
-    """``$FLOWBT_CACHE_DIR`` when set, else ``~/.cache/flowbt``."""
-    env = os.environ.get(ENV_VAR)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "flowbt"
+PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "adj_close", "volume")
+_REQUIRED_PRICES = ("open", "high", "low", "close")
+_MAX_NAME = 200  # bytes of a quoted symbol: file names stop at 255
 
 
 def source_key(source: str, exchange: str | None = None) -> str:
@@ -56,8 +68,38 @@ def source_key(source: str, exchange: str | None = None) -> str:
             f"unknown online source {source!r}", hint=f"use one of {', '.join(ONLINE_SOURCES)}"
         )
     if source == "ccxt":
-        return f"ccxt-{(exchange or 'binance').lower()}"
+        return f"ccxt-{check_exchange_id((exchange or 'binance').lower())}"
     return source
+
+
+def _file_name(symbol: str) -> str:
+    """``<quoted symbol>.parquet``: no separator, no ``..``, no hidden or empty name."""
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise RequestError("empty symbol", hint="name a symbol, e.g. SPY, BTC/USDT or WALCL")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in symbol):
+        raise RequestError(
+            f"symbol {symbol!r} contains control characters",
+            symbol=repr(symbol),
+            hint="type the symbol as the provider lists it, e.g. SPY or BTC/USDT",
+        )
+    name = quote(symbol, safe="")  # '/', '\\' and '%' are encoded; letters stay readable
+    if name.startswith("."):
+        name = "%2E" + name[1:]  # never a hidden file, never '.' or '..'
+    if len(name.encode()) > _MAX_NAME:
+        raise RequestError(
+            f"symbol is too long ({len(symbol)} characters)",
+            symbol=symbol[:40] + "...",
+            hint="type the symbol as the provider lists it, e.g. SPY or BTC/USDT",
+        )
+    return f"{name}.parquet"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Is ``path`` under ``root``, both lexically and once symlinks are resolved?"""
+    lexical = Path(os.path.normpath(os.path.abspath(path)))
+    if not lexical.is_relative_to(os.path.normpath(os.path.abspath(root))):
+        return False
+    return path.resolve().is_relative_to(root.resolve())
 
 
 def _update_hint(symbol: str, source: str, exchange: str | None) -> str:
@@ -83,6 +125,77 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     out.index = index.as_unit("ns").rename("date")
     out.attrs = {}
     return out
+
+
+def _write_atomically(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to a temp file beside ``path``, fsync, ``os.replace`` it into place.
+
+    The temp file is created with mode ``0o666`` so the kernel applies the umask, as for
+    any file the user creates (``tempfile.mkstemp`` would make it ``0o600``, and a cache
+    shared by a group would become unreadable). On any failure the temp file is removed
+    and ``path`` is left as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.stem}.{secrets.token_hex(6)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pq.write_table(table, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def check_frame(frame: pd.DataFrame, *, kind: str, label: str, symbol: str) -> pd.DataFrame:
+    """The content rules of a cached frame, the same before a write and after a read.
+
+    ``kind`` ``series``: exactly one finite ``value`` column; ``prices``: open, high, low,
+    close (and only flowbt's price columns), finite, validated by `check_prices` (strict).
+    Timestamps must be set, sorted and unique. Raises `DataError`.
+    """
+    index = frame.index
+    if not isinstance(index, pd.DatetimeIndex) or index.hasnans:
+        raise DataError("timestamps are missing or not dates", file=label, symbol=symbol)
+    if frame.empty:
+        raise DataError("no rows", file=label, symbol=symbol)
+    columns = [str(c) for c in frame.columns]
+    if kind == "series":
+        if columns != ["value"]:
+            raise DataError(
+                f"a series has one column 'value', not {', '.join(columns) or 'none'}",
+                file=label,
+                symbol=symbol,
+            )
+    else:
+        missing = [c for c in _REQUIRED_PRICES if c not in columns]
+        extra = [c for c in columns if c not in PRICE_COLUMNS]
+        if missing or extra or len(set(columns)) != len(columns):
+            raise DataError(
+                f"price columns are {', '.join(columns) or 'none'}, expected "
+                f"{', '.join(PRICE_COLUMNS)}",
+                file=label,
+                symbol=symbol,
+            )
+    check_order(index, file=label, symbol=symbol)
+    values = frame.to_numpy(dtype="float64")
+    if np.isinf(values).any() or (kind == "series" and np.isnan(values).any()):
+        pos = int(
+            np.flatnonzero(
+                (~np.isfinite(values) if kind == "series" else np.isinf(values)).any(axis=1)
+            )[0]
+        )
+        raise DataError(
+            f"non-finite value on {index[pos].isoformat()}", file=label, symbol=symbol, row=pos + 1
+        )
+    if kind != "series":
+        checked, _ = check_prices(frame, file=label, symbol=symbol, first_row=1)
+        return checked
+    return frame
 
 
 class CacheEntry(BaseModel):
@@ -115,13 +228,23 @@ class Cache:
     def path(
         self, symbol: str, source: str, interval: str = "1d", *, exchange: str | None = None
     ) -> Path:
-        """Where the file of (source, symbol, interval) lives (it may not exist)."""
-        return (
-            self.root
-            / source_key(source, exchange)
-            / interval
-            / f"{quote(symbol, safe='')}.parquet"
-        )
+        """Where the file of (source, symbol, interval) lives (it may not exist).
+
+        The interval must be one the source serves and the exchange a ccxt id
+        (`RequestError` otherwise); the result is checked to lie under the cache root.
+        """
+        folder = source_key(source, exchange)
+        check_interval(interval, source=source)
+        path = self.root / folder / interval / _file_name(symbol)
+        if not _inside(path, self.root):
+            raise RequestError(
+                f"cache path {path} would leave the cache folder {self.root}",
+                file=path,
+                symbol=symbol,
+                hint=f"remove the symlink under {self.root}, or use another cache folder "
+                f"with --cache-dir DIR or {ENV_VAR}=DIR",
+            )
+        return path
 
     def entry(
         self, symbol: str, source: str, interval: str = "1d", *, exchange: str | None = None
@@ -138,8 +261,17 @@ class Cache:
         try:
             meta = pq.read_schema(path).metadata or {}
             entry = CacheEntry(**json.loads(meta[META_KEY]), path=str(path))
+        except PermissionError:
+            raise DataError(
+                "cache file is not readable (permission denied)",
+                file=path,
+                symbol=symbol,
+                hint=f"ask its owner to run chmod a+r {path}, or use your own cache "
+                f"with --cache-dir DIR or {ENV_VAR}=DIR",
+            ) from None
         except Exception as exc:
-            raise self._corrupt(path, symbol, source, exchange, f"unreadable ({exc})") from None
+            why = f"unreadable ({type(exc).__name__}: {str(exc)[:120]})"
+            raise self._corrupt(path, symbol, source, exchange, why) from None
         return entry
 
     def _corrupt(
@@ -165,12 +297,26 @@ class Cache:
                 hint=f"run {_update_hint(symbol, source, exchange)}",
             )
         entry = self._entry_at(path, symbol=symbol, source=source, exchange=exchange)
+        if entry.symbol != symbol or entry.interval != interval or entry.source != source:
+            raise self._corrupt(
+                path,
+                symbol,
+                source,
+                exchange,
+                f"it holds {entry.symbol} ({entry.source}, {entry.interval})",
+            )
         try:
             frame = _normalise(pq.read_table(path).to_pandas())
+            same = frame_checksum(frame) == entry.sha256 and len(frame) == entry.rows
         except Exception as exc:
-            raise self._corrupt(path, symbol, source, exchange, f"unreadable ({exc})") from None
-        if frame_checksum(frame) != entry.sha256 or len(frame) != entry.rows:
+            why = f"unreadable ({type(exc).__name__})"
+            raise self._corrupt(path, symbol, source, exchange, why) from None
+        if not same:
             raise self._corrupt(path, symbol, source, exchange, "checksum mismatch")
+        try:  # the checksum proves the bytes are what was written, not that they are sane
+            check_frame(frame, kind=entry.kind, label=str(path), symbol=symbol)
+        except DataError as exc:
+            raise self._corrupt(path, symbol, source, exchange, exc.what) from None
         frame.attrs = {
             "source": source_key(source, exchange),
             "basis": entry.basis,
@@ -194,7 +340,6 @@ class Cache:
             raise DataError("refusing to cache an empty frame", symbol=symbol)
         data = _normalise(frame)
         path = self.path(symbol, source, interval, exchange=exchange)
-        path.parent.mkdir(parents=True, exist_ok=True)
         when = (fetched_at or datetime.now(UTC)).astimezone(UTC)
         entry = CacheEntry(
             source=source,
@@ -214,17 +359,20 @@ class Cache:
         meta = dict(table.schema.metadata or {})
         meta[META_KEY] = entry.model_dump_json(exclude={"path"}).encode()
         table = table.replace_schema_metadata(meta)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+        failure: OSError | None = None
         try:
-            with os.fdopen(fd, "wb") as handle:
-                pq.write_table(table, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+            _write_atomically(table, path)
+        except OSError as exc:  # full disk, read-only mount, permissions, failed rename
+            failure = exc
+        if failure is not None:
+            raise DataError(
+                f"cannot write the cache file: {failure.strerror or describe_failure(failure)}"
+                " (the cached copy, if any, is unchanged)",
+                file=path,
+                symbol=symbol,
+                hint=f"free disk space or fix the permissions of {self.root}, or cache "
+                f"elsewhere with --cache-dir DIR or {ENV_VAR}=DIR",
+            )
         return entry
 
     def list(self) -> list[CacheEntry]:
@@ -280,24 +428,20 @@ def list_cached(cache: Cache | str | Path | None = None) -> list[CacheEntry]:
 
 
 def _validate(frame: pd.DataFrame, *, label: str, symbol: str, repair: bool) -> pd.DataFrame:
-    """Check the merged frame before it may replace the cache file."""
+    """Check the merged frame before it may replace the cache file (see `check_frame`)."""
+    kind = "series" if list(frame.columns) == ["value"] else "prices"
     try:
-        if list(frame.columns) == ["value"]:
-            if frame.empty:
-                raise DataError("no observations", file=label, symbol=symbol)
-            check_order(frame.index, file=label, symbol=symbol)
-            if not np.isfinite(frame["value"].to_numpy(dtype="float64")).all():
-                raise DataError("non-finite value", file=label, symbol=symbol)
-            return frame
-        checked, _ = check_prices(frame, file=label, symbol=symbol, repair=repair)
-        return checked
+        if kind == "prices" and repair and not frame.empty:
+            # repair first (widen high/low, drop empty bars), then the strict rules
+            frame, _ = check_prices(frame, file=label, symbol=symbol, repair=True)
+        return check_frame(frame, kind=kind, label=label, symbol=symbol)
     except DataError as exc:
         raise DataError(
             f"{label} sent bad data: {exc.what}",
             file=label,
             symbol=symbol,
             hint="the cache was left unchanged" + (f"; {exc.hint}" if exc.hint else ""),
-        ) from exc
+        ) from None
 
 
 def _rebased(old: pd.DataFrame, new: pd.DataFrame) -> bool:
@@ -354,7 +498,8 @@ def update(
     store = _as_cache(cache)
     ex = exchange if source == "ccxt" else None
     label = f"ccxt {exchange}" if source == "ccxt" else source
-    fetch = fetcher or get_fetcher(source, exchange=exchange)
+    store.path(symbol, source, interval, exchange=ex)  # source, interval, exchange, symbol
+    fetch = fetcher or get_fetcher(source, exchange=exchange, cache_root=store.root)
     start_ts, end_ts = as_utc(start), as_utc(end)
 
     old = (
@@ -370,8 +515,11 @@ def update(
     def attempt(begin: pd.Timestamp | None) -> tuple[pd.DataFrame | None, str]:
         try:
             got = fetch(symbol, interval=interval, start=begin, end=end_ts)
+        except RequestError:  # a wrong interval/exchange: the cache cannot help
+            raise
         except Exception as exc:  # any transport/parse failure: keep the cache
-            why = exc.what if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
+            # a provider library's own exception text may quote a key: redact either way
+            why = redact(exc.what) if isinstance(exc, DataError) else describe_failure(exc)
             return None, why
         if got is None or len(got) == 0:
             return None, "the source sent no bars"
@@ -388,8 +536,8 @@ def update(
                 f"no data for {symbol} from {label} and nothing cached: {why}",
                 file=label,
                 symbol=symbol,
-                hint="check the symbol and the network, then run "
-                + _update_hint(symbol, source, ex),
+                hint=f"check the symbol and the network, then run "
+                f"{_update_hint(symbol, source, ex)}",
             )
         last = old.index[-1]
         stamp = last.strftime("%Y-%m-%d") if last == last.normalize() else last.isoformat()

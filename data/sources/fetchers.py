@@ -6,7 +6,9 @@ are imported here, lazily, by `get_fetcher`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 
@@ -14,15 +16,19 @@ from data.errors import DataError
 from data.sources import ONLINE_SOURCES
 
 
-def get_fetcher(source: str, *, exchange: str = "binance") -> Callable[..., pd.DataFrame]:
+def get_fetcher(
+    source: str, *, exchange: str = "binance", cache_root: str | Path | None = None
+) -> Callable[..., pd.DataFrame]:
     """The default network fetcher of ``source`` (``ccxt`` uses ``exchange``).
 
-    Imports lazily so that ``import data`` never loads yfinance/ccxt or opens a socket.
+    ``cache_root`` is flowbt's cache folder: yfinance keeps its own cookie/timezone caches
+    under ``<cache_root>/yfinance``. Imports lazily so that ``import data`` never loads
+    yfinance/ccxt or opens a socket.
     """
     if source == "yahoo":
         from data.sources.yahoo import fetch_yahoo
 
-        return fetch_yahoo
+        return functools.partial(fetch_yahoo, cache_root=cache_root)
     if source == "ccxt":
         from data.sources.crypto import fetch_ccxt, make_exchange
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from data.errors import DataError
-from data.sources import as_utc
+from data.sources import as_utc, check_interval, provider_error
 
 CSV_URL = "https://fred.stlouisfed.org/graph/fredgraph.csv"
 _DATE_HEADERS = ("observation_date", "DATE", "date")
@@ -90,15 +90,19 @@ def _get_csv(series: str, start: pd.Timestamp | None, session: Any, timeout: flo
     if start is not None:
         params["cosd"] = start.strftime("%Y-%m-%d")
     http = session or requests.Session()
+    failure: DataError | None = None
     try:
         response = http.get(CSV_URL, params=params, timeout=timeout)
     except requests.RequestException as exc:
-        raise DataError(
-            f"FRED request failed: {type(exc).__name__}",
-            file="fred",
+        failure = provider_error(
+            "FRED request failed",
+            exc,
+            source="fred",
             symbol=series,
             hint="check the network connection; the cached copy is used when there is one",
-        ) from exc
+        )
+    if failure is not None:  # raised here, outside ``except``: no chained original
+        raise failure
     if response.status_code == 404:
         raise DataError(
             "FRED does not know this series (HTTP 404)",
@@ -114,12 +118,23 @@ def _get_csv(series: str, start: pd.Timestamp | None, session: Any, timeout: flo
 def _get_api(series: str, start: pd.Timestamp | None, api_key: str) -> pd.DataFrame:
     from fredapi import Fred
 
+    failure: DataError | None = None
     try:
         values = Fred(api_key=api_key).get_series(
             series, observation_start=start.strftime("%Y-%m-%d") if start is not None else None
         )
-    except Exception as exc:  # fredapi raises bare ValueError/URLError
-        raise DataError(f"FRED API request failed: {exc}", file="fred", symbol=series) from exc
+    except Exception as exc:  # fredapi raises bare ValueError/URLError/InvalidURL
+        # fredapi's messages quote its request URL, ``...&api_key=<key>``: redact the key.
+        failure = provider_error(
+            "FRED API request failed",
+            exc,
+            source="fred",
+            symbol=series,
+            hint="check the series id on fred.stlouisfed.org and the network connection",
+            secrets=(api_key,),
+        )
+    if failure is not None:  # raised here, outside ``except``: the original (with the
+        raise failure  # key in its text and frames) is neither cause nor context
     index = pd.DatetimeIndex(values.index, name="date").tz_localize("UTC").as_unit("ns")
     frame = pd.DataFrame({"value": values.to_numpy(dtype="float64")}, index=index)
     return frame.loc[frame["value"].notna()]
@@ -137,10 +152,11 @@ def fetch_fred(
 ) -> pd.DataFrame:
     """Fetch FRED series ``symbol`` from ``start`` (inclusive) to ``end`` (exclusive).
 
-    ``interval`` is ignored (a series has its own frequency). ``api_key`` (or
+    ``interval`` must be ``1d`` (a series has its own frequency). ``api_key`` (or
     ``$FRED_API_KEY``) uses fredapi when installed, else the keyless CSV. ``session`` is a
     ``requests.Session`` (the transport; tests pass one serving a recorded CSV).
     """
+    check_interval(interval, source="fred")
     series = symbol.strip().upper()
     start_ts, end_ts = as_utc(start), as_utc(end)
     key = api_key or os.environ.get("FRED_API_KEY")

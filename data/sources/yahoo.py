@@ -13,10 +13,12 @@ The transport is yfinance's own HTTP session (curl_cffi); pass ``session=`` (a
 
 from __future__ import annotations
 
+import logging
 import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +26,12 @@ import pandas as pd
 
 from data.errors import DataError
 from data.schema import PriceBasis
-from data.sources import as_utc, check_interval
+from data.sources import (
+    as_utc,
+    check_interval,
+    default_cache_dir,
+    provider_error,
+)
 
 BASIS = PriceBasis.RAW_TR
 _YAHOO_INTERVAL = {
@@ -45,22 +52,59 @@ _COLUMNS = {
     "Volume": "volume",
 }
 _hide_lock = threading.Lock()
+_YF_LOGGER = "yfinance"
+_yf_cache_dir: str | None = None  # where yfinance's own caches were last pointed
+
+
+def yfinance_cache_dir(root: str | Path | None = None) -> Path:
+    """Where yfinance keeps its cookie, crumb, timezone and ISIN caches: ``<root>/yfinance``.
+
+    ``root`` is flowbt's cache folder (default ``$FLOWBT_CACHE_DIR`` or ``~/.cache/flowbt``),
+    so nothing of flowbt's lands in yfinance's default ``~/.cache/py-yfinance``.
+    """
+    return Path(root if root is not None else default_cache_dir()).expanduser() / "yfinance"
+
+
+def _use_cache_dir(root: str | Path | None) -> None:
+    """Point yfinance's caches at `yfinance_cache_dir` (before they are opened)."""
+    global _yf_cache_dir
+    import yfinance as yf
+
+    where = str(yfinance_cache_dir(root))
+    if where != _yf_cache_dir:
+        yf.set_tz_cache_location(where)  # moves the tz, cookie and ISIN databases
+        _yf_cache_dir = where
 
 
 @contextmanager
 def _raise_yfinance_errors() -> Iterator[None]:
-    """yfinance logs and returns an empty frame by default; flowbt wants the reason."""
+    """yfinance logs and returns an empty frame by default; flowbt wants the reason.
+
+    While yfinance runs, its logger is silenced (its ``ERROR ... possibly delisted`` lines
+    would otherwise reach stderr beside flowbt's own one-line error) and its pandas/numpy
+    warnings are hidden: the failure reaches the user once, as flowbt's DataError.
+    """
     import yfinance as yf
 
+    logger = logging.getLogger(_YF_LOGGER)
     with _hide_lock, warnings.catch_warnings():
-        # yfinance's own pandas deprecations are not the user's business.
+        # yfinance's own pandas deprecations and numpy RuntimeWarnings (``invalid value
+        # encountered`` in its price repair) are not the user's business.
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"yfinance")
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"yfinance")
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
         before = yf.config.debug.hide_exceptions
+        level, propagate, disabled = logger.level, logger.propagate, logger.disabled
         yf.config.debug.hide_exceptions = False
+        logger.disabled, logger.propagate = True, False
+        logger.setLevel(logging.CRITICAL + 1)
         try:
-            yield
+            with np.errstate(all="ignore"):
+                yield
         finally:
             yf.config.debug.hide_exceptions = before
+            logger.setLevel(level)
+            logger.propagate, logger.disabled = propagate, disabled
 
 
 def _empty() -> pd.DataFrame:
@@ -69,11 +113,6 @@ def _empty() -> pd.DataFrame:
         index=pd.DatetimeIndex([], tz="UTC", name="date"),
     )
     return frame[["open", "high", "low", "close", "adj_close", "volume"]]
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def to_canonical(raw: pd.DataFrame, *, symbol: str, interval: str) -> pd.DataFrame:
@@ -108,16 +147,20 @@ def fetch_yahoo(
     end: str | pd.Timestamp | None = None,
     session: Any = None,
     timeout: float = 20,
+    cache_root: str | Path | None = None,
 ) -> pd.DataFrame:
     """Fetch OHLCV + adj_close of ``symbol`` (Yahoo ticker, e.g. ``SPY``, ``^VIX``, ``BTC-USD``).
 
     ``start`` inclusive, ``end`` exclusive (dates or UTC timestamps; ``None`` = all history /
     up to now). Returns an empty frame when Yahoo has no bar in the range; raises `DataError`
     for an unknown symbol, a failed request or an answer yfinance cannot parse.
+    ``cache_root`` is flowbt's cache folder: yfinance's own caches go under
+    ``<cache_root>/yfinance`` (default: under ``$FLOWBT_CACHE_DIR``).
     """
     import yfinance as yf
 
     check_interval(interval, source="yahoo", allowed=tuple(_YAHOO_INTERVAL))
+    _use_cache_dir(cache_root)
     start_ts, end_ts = as_utc(start), as_utc(end)
     kwargs: dict[str, Any] = {
         "interval": _YAHOO_INTERVAL[interval],
@@ -133,6 +176,8 @@ def fetch_yahoo(
     if end_ts is not None:
         kwargs["end"] = end_ts.strftime("%Y-%m-%d") if interval in ("1d", "1w") else end_ts
 
+    failure: DataError | None = None
+    raw: pd.DataFrame | None = None
     try:
         with _raise_yfinance_errors():
             raw = yf.Ticker(symbol, session=session).history(**kwargs)
@@ -148,9 +193,11 @@ def fetch_yahoo(
             if type(exc).__module__.startswith("yfinance")
             else "check the network connection; the cached copy is used when there is one"
         )
-        raise DataError(
-            f"Yahoo request failed: {_reason(exc)}", file="yahoo", symbol=symbol, hint=hint
-        ) from exc
+        failure = provider_error(
+            "Yahoo request failed", exc, source="yahoo", symbol=symbol, hint=hint
+        )
+    if failure is not None:  # outside ``except``: the provider's exception is not chained
+        raise failure
     if raw is None or raw.empty:
         return _empty()
     frame = to_canonical(raw, symbol=symbol, interval=interval)
@@ -161,4 +208,4 @@ def fetch_yahoo(
     return frame
 
 
-__all__ = ["BASIS", "fetch_yahoo", "to_canonical"]
+__all__ = ["BASIS", "fetch_yahoo", "to_canonical", "yfinance_cache_dir"]
