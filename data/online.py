@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
+from typing import NamedTuple, cast
 
 import pandas as pd
 
@@ -72,6 +72,15 @@ def load_online(
     return MarketData(prices, macro, {}, info)
 
 
+class Updated(NamedTuple):
+    """What `update_many` did for one symbol: its summary line, and whether the refresh
+    failed so that the (older) cached copy was served instead."""
+
+    symbol: str
+    line: str
+    stale: bool
+
+
 def update_many(
     symbols: list[str],
     *,
@@ -81,8 +90,12 @@ def update_many(
     start: str | None = None,
     cache_dir: str | Path | None = None,
     repair: bool = False,
-) -> Iterator[str]:
-    """Refresh each symbol's cache entry; yield one summary line per symbol."""
+) -> Iterator[Updated]:
+    """Refresh each symbol's cache entry; yield one `Updated` (summary line) per symbol.
+
+    The source, interval and exchange are checked before the first request: a wrong one
+    is a `DataError` naming the valid choices, not a network failure.
+    """
     from data.errors import DataError
 
     if source not in ONLINE_SOURCES:
@@ -92,13 +105,19 @@ def update_many(
     cache = Cache(cache_dir)
     ex = exchange if source == "ccxt" else None
     for symbol in symbols:
+        cache.path(symbol, source, interval, exchange=ex)  # all arguments, before any fetch
+    for symbol in symbols:
         frame = update(
             symbol, source, interval, start, cache=cache, exchange=exchange, repair=repair
         )
         entry = cast(CacheEntry, cache.entry(symbol, source, interval, exchange=ex))
-        yield (
+        stale = bool(frame.attrs.get("stale"))
+        note = "STALE (refresh failed), served" if stale else "cached at"
+        yield Updated(
+            symbol,
             f"{symbol}: {len(frame)} rows {frame.index[0].date()}..{frame.index[-1].date()} "
-            f"cached at {entry.path} (fetched {entry.fetched_at})"
+            f"{note} {entry.path} (fetched {entry.fetched_at})",
+            stale,
         )
 
 

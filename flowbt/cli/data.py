@@ -2,14 +2,19 @@
 
 Every mistake (unknown symbol, bad file, bad date) raises ``DataError``, shown by
 the CLI as one line; nothing is written except by ``update``, which writes the cache
-atomically.
+atomically. ``update`` exits 0 when every symbol was refreshed, `EXIT_STALE` (3) when a
+refresh failed and the older cached copy was served instead, 2 on an error.
 """
 
 from __future__ import annotations
 
+import functools
+import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import numpy as np
 import pandas as pd
 import typer
 
@@ -20,9 +25,31 @@ from data.online import cache_summary, update_many
 from flowbt.cli.output import console, table
 
 data_app = typer.Typer(help="List, show and update market data.", no_args_is_help=True)
+EXIT_STALE = 3  # `flowbt data update`: a refresh failed, the cached copy was served
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _quiet_numerics(command: F) -> F:
+    """Run a data command without numpy's floating-point RuntimeWarnings.
+
+    ``invalid value encountered`` from a library's arithmetic on NaN (yfinance, pandas on
+    gappy series) says nothing a user can act on; real data problems are DataErrors.
+    """
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"numpy|pandas")
+            warnings.filterwarnings(
+                "ignore", message=r".*(invalid value|divide by zero|overflow) encountered"
+            )
+            return command(*args, **kwargs)
+
+    return run  # type: ignore[return-value]
 
 
 @data_app.command("list")
+@_quiet_numerics
 def data_list(
     cache_dir: Annotated[
         Path | None,
@@ -47,6 +74,7 @@ def data_list(
 
 
 @data_app.command("show")
+@_quiet_numerics
 def data_show(
     name: Annotated[
         str,
@@ -60,9 +88,15 @@ def data_show(
         str, typer.Option(help="bundled, yahoo, ccxt, fred, csv or parquet.")
     ] = "bundled",
     exchange: Annotated[str, typer.Option(help="ccxt exchange id.")] = "binance",
-    rows: Annotated[int, typer.Option(help="Rows to print from each end.")] = 5,
+    rows: Annotated[int, typer.Option(help="Rows to print from each end (1 or more).")] = 5,
 ) -> None:
     """Provenance, basis or publication lag, and the first/last rows of one series."""
+    if rows < 1:
+        raise DataError(
+            f"--rows must be at least 1, got {rows}",
+            symbol=name,
+            hint=f"flowbt data show {name} --rows 5 prints the first and last 5 rows",
+        )
     if source == "bundled":
         entry_kind = next(
             (e["kind"] for n, e in manifest().items() if name in (n, *e.get("aliases", []))), None
@@ -110,13 +144,17 @@ def data_show(
 
 
 @data_app.command("update")
+@_quiet_numerics
 def data_update(
     symbols: Annotated[list[str], typer.Argument(help="Symbols or FRED series ids.")],
     source: Annotated[str, typer.Option(help="yahoo, ccxt or fred.")] = "yahoo",
     exchange: Annotated[
         str, typer.Option(help="ccxt exchange id (with --source ccxt).")
     ] = "binance",
-    interval: Annotated[str, typer.Option(help="Bar interval, e.g. 1d, 1h.")] = "1d",
+    interval: Annotated[
+        str,
+        typer.Option(help="Bar interval: 1m, 5m, 15m, 30m, 1h, 1d, 1w (fred: 1d only)."),
+    ] = "1d",
     start: Annotated[str | None, typer.Option(help="First date for a new cache entry.")] = None,
     cache_dir: Annotated[Path | None, typer.Option(help="Cache folder.")] = None,
     repair: Annotated[
@@ -124,8 +162,13 @@ def data_update(
         typer.Option(help="Widen high/low to contain open/close (reported) instead of failing."),
     ] = False,
 ) -> None:
-    """Fetch what is new into the local parquet cache (incremental, atomic)."""
-    for line in update_many(
+    """Fetch what is new into the local parquet cache (incremental, atomic).
+
+    Exit codes: 0 every symbol refreshed; 3 a refresh failed and the cached
+    copy was served (a `stale data` warning names it); 2 an error.
+    """
+    stale = []
+    for done in update_many(
         symbols,
         source=source,
         exchange=exchange,
@@ -134,4 +177,8 @@ def data_update(
         cache_dir=cache_dir,
         repair=repair,
     ):
-        console.print(line)
+        console.print(done.line, markup=False)
+        if done.stale:
+            stale.append(done.symbol)
+    if stale:
+        raise typer.Exit(code=EXIT_STALE)
