@@ -15,6 +15,8 @@ class DataError(ValueError):
     Attributes mirror the message so callers and tests can check them:
     ``file`` (path or source name), ``symbol``, ``row`` (1-based line number in
     the file, header = line 1, when the problem sits on a row) and ``hint``.
+    ``where`` names any other place, such as the argument that is wrong
+    (``"argument end"``); it is printed first among the places.
     """
 
     def __init__(
@@ -25,8 +27,10 @@ class DataError(ValueError):
         symbol: str | None = None,
         row: int | None = None,
         hint: str | None = None,
+        where: str | None = None,
     ) -> None:
         self.what = what
+        self.where = where
         self.file = str(file) if file is not None else None
         self.symbol = symbol
         self.row = row
@@ -34,7 +38,7 @@ class DataError(ValueError):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        where = []
+        where = [self.where] if self.where else []
         if self.file:
             where.append(f"file {self.file}")
         if self.symbol:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from data.errors import DataError
+
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "adj_close", "volume")
 REQUIRED_PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
 OHLC: tuple[str, ...] = ("open", "high", "low", "close")
@@ -66,18 +68,67 @@ def _key(name: str) -> str:
     return re.sub(r"[\s_\-]", "", str(name).strip().lower())
 
 
+FIELDS: tuple[str, ...] = ("date", *PRICE_COLUMNS)
+"""The names a column can be mapped to (``mapping`` values, ``--map COLUMN=FIELD``)."""
+
+_PANDAS_DUPLICATE = re.compile(r"^(.+)\.(\d+)$")  # read_csv names a repeated header "Close.1"
+
+
 def canonical_columns(columns: list[str], mapping: dict[str, str] | None = None) -> dict[str, str]:
     """Map a file's column names to flowbt's (only the columns that have a meaning).
 
-    ``mapping`` (file column -> canonical name) wins over the built-in aliases.
+    ``mapping`` (file column -> canonical name, one of `FIELDS`) wins over the
+    built-in aliases: a field it assigns is not also taken by an alias. Two columns
+    that would give the same field (``Close`` and ``close``, or a header repeated)
+    raise `DataError` (without a file: the caller adds it), never "first wins".
     """
-    mapping = mapping or {}
+    mapping = dict(mapping or {})
+    names = [str(c) for c in columns]
+    for col, field in mapping.items():
+        if field not in FIELDS:
+            raise DataError(
+                f"mapping {col}={field}: {field!r} is not a field",
+                hint=f"map columns to one of {', '.join(FIELDS)}, e.g. --map {col}=close",
+            )
+        if col not in names:
+            raise DataError(
+                f"mapping names column {col!r}, which the file does not have; "
+                f"found {', '.join(names)}",
+                hint="use a column name exactly as the header spells it, e.g. "
+                f"--map {names[0] if names else 'Timestamp'}=date",
+            )
+    by_mapping = {target: col for col, target in mapping.items()}
+    if len(by_mapping) < len(mapping):
+        targets = list(mapping.values())
+        twice = next(t for t in targets if targets.count(t) > 1)
+        cols = [c for c, t in mapping.items() if t == twice]
+        raise DataError(
+            f"mapping sends columns {cols[0]!r} and {cols[1]!r} both to {twice}",
+            hint=f"map one column to {twice}",
+        )
     out: dict[str, str] = {}
-    taken: set[str] = set()
-    for col in columns:
-        target = mapping[col] if col in mapping else _ALIASES.get(_key(col))
-        if target is None or target in taken:
+    seen: dict[str, str] = {}  # field -> the column that gave it
+    for col, name in zip(columns, names, strict=True):
+        if name in mapping:
+            out[col] = mapping[name]
             continue
+        target = _ALIASES.get(_key(name))
+        dup = _PANDAS_DUPLICATE.match(name)
+        if target is None and dup and dup.group(1) in names:
+            repeated = _ALIASES.get(_key(dup.group(1)))
+            if repeated is not None and repeated not in by_mapping:
+                raise DataError(
+                    f"column {dup.group(1)!r} appears twice in the header",
+                    hint="delete or rename one of the two columns",
+                )
+        if target is None or target in by_mapping:
+            continue
+        if target in seen:
+            raise DataError(
+                f"columns {seen[target]!r} and {name!r} both map to {target}",
+                hint=f"delete or rename one of them, or pick one with --map {seen[target]}={target} "
+                f"(Python: mapping={{{seen[target]!r}: {target!r}}})",
+            )
         out[col] = target
-        taken.add(target)
+        seen[target] = name
     return out

@@ -5,6 +5,12 @@ symbol and row of the first offending bar. ``repair=True`` widens high/low to
 contain open/close and drops rows with no price at all, and reports how many
 rows it touched as `Quirk` records instead of changing anything silently.
 Large moves are *not* errors: a 40% day (BTC on 2020-03-12, VIX spikes) is real.
+
+Plausible values (any mode, no repair): every price (open, high, low, close and
+``adj_close``) is finite and ``PRICE_MIN < price < PRICE_MAX`` (1e-10 to 1e12 in the
+quote currency: below a satoshi's worth of a micro-cap token, above any quote ever
+printed), so ``inf``, ``1e308`` or ``1e-300`` (a unit or decimal-point slip) is a
+`DataError` naming the column and the row; volume is finite and >= 0 (empty allowed).
 """
 
 from __future__ import annotations
@@ -15,6 +21,11 @@ from pydantic import BaseModel
 
 from data.errors import DataError
 from data.schema import OHLC
+
+PRICE_MIN = 1e-10
+"""Smallest plausible price (exclusive), in units of the quote currency."""
+PRICE_MAX = 1e12
+"""Largest plausible price (exclusive), in units of the quote currency."""
 
 
 class Quirk(BaseModel):
@@ -65,6 +76,47 @@ def check_order(index: pd.DatetimeIndex, *, file: str, symbol: str, first_row: i
     )
 
 
+def check_finite(frame: pd.DataFrame, *, file: str, symbol: str, first_row: int = 2) -> None:
+    """No ``inf`` or ``-inf`` in any price column or in volume (NaN is checked later)."""
+    for col in (*OHLC, "adj_close", "volume"):
+        if col not in frame:
+            continue
+        values = frame[col].to_numpy(dtype="float64", copy=False)
+        bad = np.isinf(values)
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"non-finite {col} {values[pos]} on {_day(frame.index[pos])} "
+                f"({int(bad.sum())} such bar(s))",
+                file=file,
+                symbol=symbol,
+                row=pos + first_row,
+                hint=f"correct or remove the bar: every {col} must be a finite number",
+            )
+
+
+def check_plausible(frame: pd.DataFrame, *, file: str, symbol: str, lines: np.ndarray) -> None:
+    """Every price (OHLC, adj_close; NaN skipped) in (``PRICE_MIN``, ``PRICE_MAX``).
+
+    ``lines`` holds the file line of each row of ``frame``."""
+    for col in (*OHLC, "adj_close"):
+        if col not in frame:
+            continue
+        values = frame[col].to_numpy(dtype="float64", copy=False)
+        with np.errstate(invalid="ignore"):
+            bad = (values <= PRICE_MIN) | (values >= PRICE_MAX)
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"implausible {col} {values[pos]:g} on {_day(frame.index[pos])} "
+                f"(flowbt accepts {PRICE_MIN:g} < price < {PRICE_MAX:g})",
+                file=file,
+                symbol=symbol,
+                row=int(lines[pos]),
+                hint="correct the value (a unit or decimal-point slip?) or remove the bar",
+            )
+
+
 def _span(index: pd.DatetimeIndex, mask: np.ndarray) -> tuple[str | None, str | None]:
     hits = index[mask]
     if len(hits) == 0:
@@ -96,6 +148,7 @@ def check_prices(
             "no data rows", file=file, symbol=symbol, hint="check the file is not empty"
         )
     check_order(frame.index, file=file, symbol=symbol, first_row=first_row)
+    check_finite(frame, file=file, symbol=symbol, first_row=first_row)
 
     ohlc = frame[list(OHLC)].to_numpy(dtype="float64", copy=False)
     lines = np.arange(len(frame)) + first_row  # file line of each row, kept through repairs
@@ -131,7 +184,12 @@ def check_prices(
         lines = lines[~empty_rows]
         nan = nan[~empty_rows]
         if frame.empty:
-            raise DataError("no priced rows left", file=file, symbol=symbol)
+            raise DataError(
+                "no priced rows left after dropping the empty bars",
+                file=file,
+                symbol=symbol,
+                hint="the file holds no prices: check it is the right file",
+            )
 
     oc_missing = nan[:, 0] | nan[:, 3]
     if oc_missing.any():
@@ -180,6 +238,7 @@ def check_prices(
             row=int(lines[pos]),
             hint="prices must be > 0; fix or remove the bar",
         )
+    check_plausible(frame, file=file, symbol=symbol, lines=lines)
     o, h, low, c = ohlc[:, 0], ohlc[:, 1], ohlc[:, 2], ohlc[:, 3]
     with np.errstate(invalid="ignore"):
         inverted = h < low
@@ -232,5 +291,6 @@ def check_prices(
                 file=file,
                 symbol=symbol,
                 row=int(lines[pos]),
+                hint="volume must be >= 0 (or empty); fix or remove the bar",
             )
     return frame, quirks

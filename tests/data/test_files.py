@@ -64,4 +64,5 @@ def test_parquet_round_trip(tmp_path, bundle):
     spy.to_parquet(path)
     md = data.load([str(path)], source="parquet")
     pd.testing.assert_frame_equal(md.price("SPY"), spy, check_freq=False)
-    assert md.calendar("SPY") == "XNYS" and md.basis("SPY") == "unknown"
+    # adj_close present: Yahoo's convention, raw OHLC + total-return close
+    assert md.calendar("SPY") == "XNYS" and md.basis("SPY") == "raw+tr"
