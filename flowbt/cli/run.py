@@ -19,12 +19,13 @@ import pandas as pd
 import typer
 from pydantic import ValidationError
 
+import data
 from data.calendars import calendar_kind
-from data.files import read_price_file
+from data.files import symbol_for
 from engine.api import MODES, check_mode, run
-from engine.bars import bars_from_frames
 from engine.config import BacktestConfig
 from engine.costs import CostModel
+from engine.market import market_bars
 from flowbt.experiment import (
     DEFAULT_FEES,
     experiment,
@@ -32,7 +33,7 @@ from flowbt.experiment import (
     load_config,
     validation_line,
 )
-from flowbt.report.files import check_out_dir, write_results
+from flowbt.report.files import check_out_dir, write_json, write_results
 from flowbt.runs import run_experiment
 from strategies.registry import get_strategy, known_strategies
 
@@ -135,6 +136,49 @@ def cli_settings(
     return settings, source
 
 
+ADJUST_CHOICES = ("total-return", "none")
+"""``--adjust``: back-adjust OHLC to total return by the file's Adj Close, or not."""
+
+
+def parse_mapping(items: list[str] | None) -> dict[str, str] | None:
+    """``--map Timestamp=date --map Px=close`` as ``{"Timestamp": "date", "Px": "close"}``."""
+    if not items:
+        return None
+    out: dict[str, str] = {}
+    for item in items:
+        column, sep, field = item.partition("=")
+        column, field = column.strip(), field.strip()
+        if not sep or not column or not field:
+            raise ValueError(
+                f"--map must look like COLUMN=FIELD (--map {item!r}); fix: e.g. --map Timestamp=date"
+            )
+        if column in out:
+            raise ValueError(
+                f"--map {column} given twice (--map {item!r}); fix: keep one --map {column}=FIELD"
+            )
+        out[column] = field
+    return out
+
+
+def price_adjustment(md: data.MarketData, symbol: str, adjust: str | None, path: Path) -> str:
+    """The ``--adjust`` a run applies: as asked, or by default ``total-return`` when the
+    file has an Adj Close column (the bundle's rule for ``raw+tr`` data: OHLC times
+    ``adj_close / close``, so dividends count as return) and ``none`` when it has not.
+    Asking for total return on a file without Adj Close is a one-line error."""
+    if adjust is not None and adjust not in ADJUST_CHOICES:
+        raise ValueError(
+            f"--adjust must be total-return or none (--adjust {adjust!r}); "
+            "fix: --adjust total-return"
+        )
+    has_tr = md.basis(symbol) == "raw+tr"
+    if adjust == "total-return" and not has_tr:
+        raise ValueError(
+            f"--adjust total-return needs an Adj Close column (file {path} has none); "
+            "fix: --adjust none, or use a file with Adj Close"
+        )
+    return adjust or ("total-return" if has_tr else "none")
+
+
 def run_backtest_cli(
     strategy: str | None,
     data_file: Path,
@@ -144,10 +188,18 @@ def run_backtest_cli(
     out: Path,
     calendar: str | None,
     config: Path | None = None,
+    *,
+    date_format: str | None = None,
+    adjust: str | None = None,
+    repair: bool = False,
+    mapping: list[str] | None = None,
 ) -> dict[str, Any]:
     """Validate everything, run ``strategy`` on ``data_file`` in ``mode``, write ``out``.
 
-    Returns the metrics written to ``out/metrics.json``.
+    The file is read by `data.load` (``date_format``, ``repair``, ``mapping`` as
+    ``COLUMN=FIELD`` items); ``adjust`` (`price_adjustment`) is recorded as
+    ``metrics["adjust"]`` and ``manifest["data"]["adjust"]``. Returns the metrics
+    written to ``out/metrics.json``.
     """
     settings, source = cli_settings(config, strategy=strategy, params=params, fees=fees, mode=mode)
     for key in ("universe", "symbols", "benchmark", "sleeves"):
@@ -167,9 +219,15 @@ def run_backtest_cli(
     out = Path(out)
     check_out_dir(out)  # created only once everything is checked (by write_results)
     path = Path(data_file)
-    frame = read_price_file(path)  # raises DataError (a ValueError) naming file and row
-    symbol = path.name.split(".")[0]
-    bars = bars_from_frames({symbol: frame})
+    columns = parse_mapping(mapping)
+    symbol = symbol_for(path)  # raises DataError (a ValueError) naming file and row
+    md = data.load(
+        [str(path)], source="csv", repair=repair, mapping=columns, date_format=date_format
+    )
+    adjusted = price_adjustment(md, symbol, adjust, path)
+    bars, _, _ = market_bars(md, [symbol], adjust=adjusted == "total-return", currency=None)
+    for quirk in md.quirks:
+        typer.echo(f"flowbt: repaired: {quirk.line()}", err=True)
     if exp.start or exp.end:
         days = bars.index.normalize().tz_localize(None)
         lo = pd.Timestamp(exp.start) if exp.start else days[0]
@@ -180,7 +238,17 @@ def run_backtest_cli(
         bars = bars.rows(int(first), int(stop))
     result = run(strat, bars, cfg, exp.mode, params_for_manifest=strat.params.model_dump())
     result.manifest["data"]["file"] = str(path)
-    return write_results(result, out)
+    result.manifest["data"]["adjust"] = adjusted
+    result.manifest["data"]["prices"] = (
+        "total return: OHLC back-adjusted by adj_close / close"
+        if adjusted == "total-return"
+        else "as stored" + ("" if adjust == "none" else " (the file has no Adj Close column)")
+    )
+    result.manifest["data"]["repairs"] = [q.line() for q in md.quirks]
+    metrics = write_results(result, out)
+    metrics["adjust"] = adjusted
+    write_json(out / "metrics.json", metrics)
+    return metrics
 
 
 def symbol_list(text: str | None) -> list[str] | None:
@@ -246,11 +314,51 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--calendar", help="sessions (252/yr) or 24/7 (365/yr); default: infer"),
         ] = None,
+        date_format: Annotated[
+            str | None,
+            typer.Option(
+                "--date-format",
+                help="layout of the file's dates, e.g. %d/%m/%Y (default: detect; "
+                "ambiguous day/month orders ask for it)",
+            ),
+        ] = None,
+        adjust: Annotated[
+            str | None,
+            typer.Option(
+                "--adjust",
+                help="total-return (OHLC scaled by Adj Close / Close; the default when the "
+                "file has Adj Close) or none (prices as stored)",
+            ),
+        ] = None,
+        repair: Annotated[
+            bool,
+            typer.Option(
+                "--repair",
+                help="widen high/low to contain open/close and drop empty bars (reported)",
+            ),
+        ] = False,
+        column_map: Annotated[
+            list[str] | None,
+            typer.Option("--map", help="COLUMN=FIELD for the file's columns, repeatable"),
+        ] = None,
     ) -> None:
         """Backtest a strategy on one price file; writes metrics.json, trades.csv, equity.csv."""
         if data_file is None:
             raise ValueError("no price file given; fix: add --data FILE.csv")
-        m = run_backtest_cli(strategy, data_file, param or [], fees, mode, out, calendar, config)
+        m = run_backtest_cli(
+            strategy,
+            data_file,
+            param or [],
+            fees,
+            mode,
+            out,
+            calendar,
+            config,
+            date_format=date_format,
+            adjust=adjust,
+            repair=repair,
+            mapping=column_map,
+        )
         typer.echo(summary_line(m["strategy"], m, out))
 
     @app.command("backtest")
