@@ -197,6 +197,7 @@ def optimize(
     summary = summarize_sweep(
         setup, ledger.rows, ledger.windows, plan, names, benchmark=bench,
         spa_models=spa_models, spa_reps=spa_reps, seed=seed,
+        neighbourhood="grid" if method == "grid" else "nearest",
     )  # fmt: skip
     summary["method"] = method
     summary["seed"] = seed

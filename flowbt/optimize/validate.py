@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -192,8 +192,11 @@ def summarize_sweep(
     spa_models: int = 100,
     spa_reps: int = 1000,
     seed: int = 0,
+    neighbourhood: Literal["grid", "nearest"] = "grid",
 ) -> dict[str, Any]:
-    """The sweep's summary: best trial, its statistics and every overfitting figure."""
+    """The sweep's summary: best trial, its statistics and every overfitting figure.
+    ``neighbourhood`` picks the robustness rule (`flowbt.optimize.robustness`): "grid"
+    for a grid search, "nearest" for random and optuna searches."""
     b = best_trial(ledger)
     row = ledger.iloc[b]
     ok = _ok(ledger)
@@ -241,8 +244,10 @@ def summarize_sweep(
         )
     except ValueError as exc:
         out.update(spa_pvalue=None, reality_check_pvalue=None, spa_note=str(exc))
-    rob = robustness(ledger[ok], ledger.index[b], list(names), "objective")
+    rob = robustness(ledger[ok], ledger.index[b], list(names), "objective",
+                     neighbourhood=neighbourhood)  # fmt: skip
     out.update(
+        neighbourhood=neighbourhood,
         edge=bool(rob.on_edge),
         on_edge=list(rob.on_edge),
         neighbours=rob.neighbours,

@@ -209,6 +209,10 @@ def test_random_search_is_seeded(md, fast):
     assert a.results["threshold"].between(0.2, 0.8).all()
     assert set(a.results["blackout_weight"]) <= {0.0, 0.5}
     assert not np.array_equal(a.results["threshold"], c.results["threshold"])
+    # a random search's robustness uses the nearest trials (the grid's rank rule would
+    # find none among continuous draws); the base grid sweep keeps the grid rule
+    assert a.summary["neighbourhood"] == "nearest" and a.summary["neighbours"] > 0
+    assert a.summary["verdict"] in ("plateau", "spike")
 
 
 def test_optuna_is_reproducible_across_runs_and_chunk_sizes(md, fast):

@@ -167,3 +167,57 @@ def test_no_neighbours_is_isolated_and_a_zero_best_has_no_ratio():
 def test_bad_input_raises_with_a_fix(df, best, params, objective):
     with pytest.raises(ValueError, match="fix:"):
         robustness(df, best, params, objective)
+
+
+def _brute_nearest(df: pd.DataFrame, best: int, params: list[str], k: int) -> np.ndarray:
+    """The k nearest rows to ``best`` by Euclidean distance on min-max scaled params."""
+    scaled = (df[params] - df[params].min()) / (df[params].max() - df[params].min())
+    d = np.sqrt(((scaled - scaled.loc[best]) ** 2).sum(axis=1)).drop(index=best)
+    return d.sort_values(kind="stable").index[:k].to_numpy()
+
+
+def test_a_random_2d_search_gets_its_nearest_trials_not_isolated():
+    """With continuous draws in 2 parameters the rank rule finds nobody; the nearest rule
+    takes the 8 nearest trials in scaled space (a brute-force computation here)."""
+    rng = np.random.default_rng(11)
+    df = pd.DataFrame({"a": rng.uniform(0, 10, 300), "b": rng.uniform(100, 500, 300)})
+    df["score"] = -((df["a"] - 4.0) ** 2) / 10 - ((df["b"] - 300.0) / 100) ** 2 + 3.0
+    best = int(df["score"].idxmax())
+    assert robustness(df, best, ["a", "b"], "score").verdict == "isolated"
+    r = robustness(df, best, ["a", "b"], "score", neighbourhood="nearest")
+    want = df.loc[_brute_nearest(df, best, ["a", "b"], 8), "score"]
+    assert r.neighbours == 8
+    assert r.neighbour_median == pytest.approx(float(np.median(want)))
+    assert r.neighbour_min == pytest.approx(float(want.min()))
+    assert r.verdict == "plateau"  # a smooth bowl: the neighbours keep most of the best
+
+
+def test_a_lone_random_spike_is_still_a_spike_with_nearest():
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"a": rng.uniform(0, 1, 200), "b": rng.uniform(0, 1, 200)})
+    df["score"] = 0.1
+    df.loc[17, "score"] = 2.0
+    r = robustness(df, 17, ["a", "b"], "score", neighbourhood="nearest", k=5)
+    assert (r.neighbours, r.verdict) == (5, "spike")
+    assert r.plateau_ratio == pytest.approx(0.1 / 2.0)
+
+
+def test_nearest_keeps_categorical_equality_and_skips_failed_trials():
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"a": rng.uniform(0, 1, 60), "mode": ["x", "y"] * 30})
+    df["score"] = 1.0 - np.abs(df["a"] - 0.5)
+    best = int(df.loc[df["mode"] == "x", "score"].idxmax())
+    failed = _brute_nearest(df[df["mode"] == "x"], best, ["a"], 1)[0]
+    df.loc[failed, "score"] = np.nan
+    r = robustness(df, best, ["a", "mode"], "score", neighbourhood="nearest")
+    same = df[(df["mode"] == "x") & df["score"].notna()]
+    want = same.loc[_brute_nearest(same, best, ["a"], 2), "score"]
+    assert r.neighbours == 2 and r.neighbour_median == pytest.approx(float(np.median(want)))
+
+
+def test_nearest_rejects_bad_options():
+    df = pd.DataFrame({"a": [1.0, 2.0, 3.0], "score": [1.0, 2.0, 1.0]})
+    with pytest.raises(ValueError, match="fix: 'grid' or 'nearest'"):
+        robustness(df, 1, ["a"], "score", neighbourhood="knn")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="fix: k >= 1"):
+        robustness(df, 1, ["a"], "score", neighbourhood="nearest", k=0)
