@@ -120,7 +120,7 @@ def _epoch(
             first_row,
             "use epoch seconds, milliseconds or microseconds, or dates like 2024-01-31",
         )
-    return index
+    return pd.DatetimeIndex(index.as_unit("ns"), name="date")
 
 
 def _numeric(
@@ -147,7 +147,7 @@ def _numeric(
         return _text(text, file=file, symbol=symbol, first_row=first_row, date_format=date_format)
     dates = _yyyymmdd(values)
     if dates is not None:
-        return dates
+        return pd.DatetimeIndex(dates.as_unit("ns"), name="date")
     integer = pd.api.types.is_integer_dtype(raw.dtype) or bool(np.all(np.mod(values, 1) == 0))
     return _epoch(values, file=file, symbol=symbol, first_row=first_row, integer=integer)
 
