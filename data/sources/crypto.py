@@ -35,6 +35,7 @@ from data.sources import (
 BASIS = PriceBasis.RAW
 COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 MAX_PAGES = 10_000  # the absolute ceiling; the range sets a much lower cap (`_page_cap`)
+_LAST_MS = 9_223_372_036_854  # pandas' last nanosecond timestamp (2262-04-11), in ms
 FUTURE_TOLERANCE = pd.Timedelta(minutes=5)  # clock skew between us and the exchange
 # Credentials a ccxt exchange instance may hold; their values never reach a message.
 _CREDENTIALS = ("apiKey", "secret", "password", "uid", "privateKey", "token", "login")
@@ -91,9 +92,28 @@ def candles_to_frame(candles: list[list[Any]], *, symbol: str, source: str) -> p
             symbol=symbol,
             hint="the exchange answer changed or is broken; try again later",
         )
-    arr = np.array([c[:6] for c in candles], dtype="float64")
+    try:
+        arr = np.array([c[:6] for c in candles], dtype="float64")
+    except (TypeError, ValueError):
+        bad = next(i for i, c in enumerate(candles) if not _numeric(c[:6]))
+        raise DataError(
+            f"candle {bad + 1} of the answer is not numbers: {candles[bad]!r}"[:200],
+            file=source,
+            symbol=symbol,
+            hint="the exchange answer changed or is broken; try again later",
+        ) from None
     if np.isnan(arr[:, 0]).any():
         raise DataError("candle without a timestamp", file=source, symbol=symbol)
+    stamps = arr[:, 0]
+    wrong = (stamps < 0) | (stamps > _LAST_MS) | (stamps != np.floor(stamps))
+    if wrong.any():
+        pos = int(np.flatnonzero(wrong)[0])
+        raise DataError(
+            f"candle {pos + 1} of the answer has an impossible time {candles[pos][0]!r}",
+            file=source,
+            symbol=symbol,
+            hint="the exchange answer is broken; try again later",
+        )
     holes = np.isnan(arr[:, 1:5]).any(axis=1)
     if holes.any():
         pos = int(np.flatnonzero(holes)[0])
@@ -107,6 +127,14 @@ def candles_to_frame(candles: list[list[Any]], *, symbol: str, source: str) -> p
     frame = pd.DataFrame(arr[:, 1:], index=index.rename("date").as_unit("ns"), columns=COLUMNS)
     frame = frame[~frame.index.duplicated(keep="last")].sort_index()
     return frame
+
+
+def _numeric(values: Any) -> bool:
+    try:
+        np.array(values, dtype="float64")
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _check_not_garbage(ex: Any, *, source: str, symbol: str) -> None:
@@ -131,8 +159,15 @@ def _page_cap(since: int, stop: int | None, now_ms: int, step: int, page_len: in
     return min(MAX_PAGES, 2 * math.ceil(bars / max(1, page_len)) + 10)
 
 
+def _stamp(ms: float) -> str:
+    """A candle's ms timestamp as ISO text, whatever the exchange sent."""
+    if not 0 <= ms <= _LAST_MS:
+        return f"{ms:.0f} ms after 1970-01-01"
+    return pd.Timestamp(int(ms), unit="ms", tz="UTC").isoformat()
+
+
 def _day(ms: float) -> str:
-    return pd.Timestamp(int(ms), unit="ms", tz="UTC").strftime("%Y-%m-%d")
+    return _stamp(ms)[:10]
 
 
 def _endless(
@@ -151,9 +186,8 @@ def _endless(
 def _from_the_future(
     exchange_id: str, pair: str, newest: float, now: pd.Timestamp, *, source: str
 ) -> DataError:
-    stamp = pd.Timestamp(int(newest), unit="ms", tz="UTC")
     return DataError(
-        f"{exchange_id} sent a candle dated {stamp.isoformat()}, after now "
+        f"{exchange_id} sent a candle dated {_stamp(newest)}, after now "
         f"({now.isoformat(timespec='seconds')}): refused, nothing cached",
         file=source,
         symbol=pair,

@@ -71,7 +71,7 @@ def test_cli_update_failure_is_one_line_and_keeps_the_cache(tmp_path, bundle, mo
         warnings.simplefilter("ignore", StaleDataWarning)
         code = main(["data", "update", "SPY", "--source", "yahoo", "--cache-dir", str(tmp_path)])
     out, err = capsys.readouterr()
-    assert code == 0  # fell back to the cache
+    assert code == 3  # fell back to the cache: a distinct exit code, not success
     assert "stale" in err.lower() and "SPY" in err
     assert cached.read_bytes() == before
     code = main(["data", "update", "QQQ", "--source", "yahoo", "--cache-dir", str(tmp_path)])
