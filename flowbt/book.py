@@ -11,12 +11,16 @@ max_drawdown, n_trades, the orders cut or rejected and the days off target, and
 ``out/index.html`` (``flowbt.report.index``) linking every run's tearsheet and it.
 
 Signals are computed once per (signal, parameters) and shared by every run that reads
-them. ``out`` may be new, empty, or an earlier book's folder (it holds ``BOOK_FILE``);
-anything else is refused untouched.
+them. ``out`` may be new, empty, or an earlier book's folder (it holds a ``BOOK_FILE``
+flowbt wrote: `flowbt.report.files.read_mark`); anything else is refused untouched. A
+rerun removes the files the earlier book listed, and the run folders it made that this
+book does not make again (only the files their manifests list).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import time
 from collections.abc import Callable
@@ -32,14 +36,24 @@ from engine.market import SignalCache
 from flowbt.experiment import Experiment
 from flowbt.report.compare import PAGE as COMPARE_PAGE
 from flowbt.report.compare import load_runs, render
-from flowbt.report.files import check_out_dir, write_json
-from flowbt.report.index import write_index
+from flowbt.report.files import (
+    check_out_dir,
+    flowbt_mark,
+    prepare_out_dir,
+    read_mark,
+    remove_earlier_outputs,
+    run_files,
+    seal_outputs,
+    write_json,
+)
+from flowbt.report.index import INDEX_FILE, write_index
 from flowbt.report.tearsheet import TearsheetJob, run_jobs
-from flowbt.runs import run_experiment
+from flowbt.runs import TEARSHEET_FILES, run_experiment
 from strategies.composite import DEFAULT_SLEEVES
 from strategies.registry import get_strategy
 
 BOOK_FILE = "flowbt-book.json"
+BOOK_FILES = (BOOK_FILE, "summary.csv", COMPARE_PAGE, INDEX_FILE)
 BOOK_BENCHMARK = "SPY"  # the compare page's benchmark: the book's
 SUMMARY_COLUMNS = [
     "run",
@@ -85,13 +99,22 @@ def default_runs() -> list[BookRun]:
 
 
 def check_book_dir(out: Path) -> None:
-    """``out`` must be new, empty or an earlier book's folder; anything else is refused."""
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file, not a folder; fix: pick a new folder name")
-    if out.is_dir() and any(out.iterdir()) and not (out / BOOK_FILE).is_file():
-        raise ValueError(
-            f"--out {out} is not empty and holds no flowbt book; fix: pick a new or empty folder"
-        )
+    """``out`` must be new, empty or an earlier book's folder (its ``BOOK_FILE`` written
+    by flowbt), and writable; anything else is refused untouched."""
+    try:
+        check_out_dir(out, "book", files=BOOK_FILES, marker=BOOK_FILE)
+    except ValueError as exc:  # the book's own word for "a flowbt folder"
+        raise ValueError(str(exc).replace("holds no flowbt run", "holds no flowbt book")) from None
+
+
+def _earlier_runs(out: Path) -> list[str]:
+    """The run folders an earlier book in ``out`` made (from its ``BOOK_FILE``)."""
+    if read_mark(out / BOOK_FILE) is None:
+        return []
+    runs = json.loads((out / BOOK_FILE).read_text(encoding="utf-8")).get("runs")
+    return (
+        [r for r in runs if isinstance(r, str) and "/" not in r] if isinstance(runs, list) else []
+    )
 
 
 def run_book(
@@ -106,10 +129,18 @@ def run_book(
     out = Path(out)
     check_book_dir(out)
     runs = runs if runs is not None else default_runs()
+    extra = [INDEX_FILE, *(TEARSHEET_FILES if tearsheet else ())]
     for run in runs:  # every run's folder is checked before any work
-        check_out_dir(out / run.name)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / BOOK_FILE, {"flowbt": "book", "runs": [r.name for r in runs]})
+        check_out_dir(out / run.name, "run", files=run_files(extra=extra))
+    stale = [n for n in _earlier_runs(out) if n not in {r.name for r in runs}]
+    prepare_out_dir(out, "book", files=BOOK_FILES, marker=BOOK_FILE)
+    for name in stale:  # an earlier book's run this one does not make: its files only
+        if read_mark(out / name / "manifest.json") is not None:
+            remove_earlier_outputs(out / name)
+            with contextlib.suppress(OSError):
+                (out / name).rmdir()  # only when nothing of the user's is left in it
+    mark = flowbt_mark("book", BOOK_FILES, out)
+    write_json(out / BOOK_FILE, {"flowbt": mark, "runs": [r.name for r in runs]})
     md = md if md is not None else data.load()
     cache: SignalCache = {}  # each (signal, parameters) computed once for all runs
     jobs: list[TearsheetJob] = []  # the tearsheets, drawn at the end on both cores
@@ -145,6 +176,7 @@ def run_book(
         progress(f"{len(jobs)} tearsheets ({time.perf_counter() - began:.1f} s)")
         for run in runs:  # each run folder's index, now that its tearsheet exists
             write_index(out / run.name)
+            seal_outputs(out / run.name)
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     summary.to_csv(out / "summary.csv", index=False)
     if len(runs) >= 2:
@@ -153,4 +185,5 @@ def run_book(
         (out / COMPARE_PAGE).write_text(page, encoding="utf-8")
         progress(f"compare page of {len(runs)} runs ({time.perf_counter() - began:.1f} s)")
     write_index(out, title="flowbt book: the composite and its sleeves")
+    seal_outputs(out, BOOK_FILE)
     return summary

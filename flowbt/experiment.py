@@ -181,10 +181,67 @@ def lay_options(
 def experiment(settings: dict[str, Any], source: str = "options") -> Experiment:
     """Validate ``settings`` (a config table with CLI options laid over it) as an
     `Experiment`; a mistake raises ``ValueError`` with one line (key, value, allowed)."""
+    _check_params(settings, source)
     try:
         return Experiment.model_validate(settings)
     except ValidationError as exc:
         raise ValueError(config_error_line(exc, source)) from None
+
+
+def _check_params(settings: dict[str, Any], source: str) -> None:
+    """The strategy's parameters checked first, so a mistake names the parameter, the
+    value, the source and a fix (`params_error_line`), not "invalid config"."""
+    name, params = settings.get("strategy"), settings.get("params", {})
+    if not isinstance(name, str) or name not in known_strategies() or "sleeves" in settings:
+        return
+    if not isinstance(params, dict):
+        return  # the model's own line: "invalid params = ...: Input should be a valid dictionary"
+    try:
+        get_strategy(name).Params.model_validate(params)
+    except ValidationError as exc:
+        raise ValueError(params_error_line(name, exc, source)) from None
+
+
+def params_error_line(strategy: str, exc: ValidationError, source: str) -> str:
+    """``invalid parameter <name> = <value> for <strategy>: <why> (<source>); fix: ...``
+    for the first error of a strategy's parameters; the fix is an option or key to type
+    (``--param NAME=VALUE`` on the command line, ``params.NAME = ...`` in a config)."""
+    fields = get_strategy(strategy).Params.model_fields
+    err = exc.errors(include_url=False)[0]
+    loc = err.get("loc", ())
+    key = str(loc[0]) if loc else ""
+    msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    show = f"`flowbt strategies show {strategy}`"
+    defaults = ", ".join(f"{n}={f.default}" for n, f in fields.items() if not f.is_required())
+
+    def setting(name: str, value: Any) -> str:
+        if source.startswith("config "):
+            return f"set params.{name} = {value!r} in {source.removeprefix('config ')}"
+        return f"--param {name}={value}"
+
+    if err.get("type") == "extra_forbidden":
+        names = ", ".join(fields) or "none"
+        first = next(iter(fields), None)
+        fix = (f"{setting(first, fields[first].default)} (parameters: {names}; {show})"
+               if first else f"remove it ({strategy} takes no parameters)")  # fmt: skip
+        return f"unknown parameter {key} for {strategy} ({source}); fix: {fix}"
+    if key in fields:
+        ctx = err.get("ctx") or {}
+        ops = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+        bounds = [f"{op} {ctx[k]}" for k, op in ops if k in ctx]
+        meta = [f"{op} {getattr(m, k)}" for m in fields[key].metadata for k, op in ops
+                if getattr(m, k, None) is not None]  # fmt: skip
+        allowed = ", ".join(bounds or meta)
+        hint = f" (allowed: {allowed})" if allowed else ""
+        value = err.get("input")
+        return (
+            f"invalid parameter {key} = {value!r} for {strategy}: {msg} ({source}); fix: "
+            f"{setting(key, fields[key].default)}{hint}"
+        )
+    return (
+        f"invalid parameters for {strategy}: {msg} ({source}); fix: change them"
+        f" (defaults: {defaults or 'none'}; {show})"
+    )
 
 
 def config_error_line(exc: ValidationError, source: str) -> str:
@@ -208,9 +265,33 @@ def config_error_line(exc: ValidationError, source: str) -> str:
         allowed = f"one of {ctx['expected']}"
     else:
         allowed = ""
-    where = f"{loc} = {value!r}" if loc else "config"
-    fix = f"set {loc} to {allowed}" if loc and allowed else "correct it"
-    return f"invalid {where}: {msg} ({source}); fix: {fix}"
+    if not loc:  # the experiment's own checks: the message says what is wrong
+        return f"{msg} ({source}); fix: {_model_fix(msg)}"
+    fix = f"set {loc} to {allowed}" if allowed else f"correct {loc} ({_keys_hint(err)})"
+    return f"invalid {loc} = {value!r}: {msg} ({source}); fix: {fix}"
+
+
+def _model_fix(msg: str) -> str:
+    """What to type for a failed experiment-level check (`Experiment._coherent`)."""
+    if msg.startswith("unknown strategy"):
+        return "name one from `flowbt strategies list`"
+    if msg.startswith("invalid parameters for "):
+        name = msg.removeprefix("invalid parameters for ").split(":")[0]
+        return f"change them (`flowbt strategies show {name}`)"
+    if "universe or symbols" in msg:
+        return "drop universe or symbols (keep one)"
+    if msg.startswith("sleeves are for"):
+        return "remove sleeves, or set strategy = 'composite'"
+    if msg.startswith("symbols must"):
+        return "name symbols, e.g. --symbols SPY"
+    if "is before start" in msg:
+        return "set end after start (--start/--end YYYY-MM-DD)"
+    return "correct it as the message says (`flowbt strategies list`)"
+
+
+def _keys_hint(err: Any) -> str:
+    loc = err.get("loc", ())
+    return "keys: " + ", ".join(_allowed_keys(loc))
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:

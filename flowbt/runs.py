@@ -15,12 +15,30 @@ from typing import Any
 import data
 from data.market import MarketData
 from engine.market import SignalCache, run_market
+from engine.result import Result
 from flowbt.experiment import Experiment
 from flowbt.report.events import manifest_signals, overlays_for
-from flowbt.report.files import check_out_dir, write_results
-from flowbt.report.index import write_index
+from flowbt.report.files import check_out_dir, run_files, seal_outputs, write_results
+from flowbt.report.index import INDEX_FILE, write_index
 from flowbt.report.run_plots import run_signal
 from flowbt.report.tearsheet import TearsheetJob, benchmark_close, run_job, tearsheet_job
+from strategies.base import Strategy
+
+TEARSHEET_FILES = ("tearsheet.html", "quantstats.csv")
+
+
+def short_data_warnings(strategy: Strategy, result: Result) -> list[str]:
+    """What the run could not do for lack of bars: a strategy that needs more bars
+    before its first decision (``Strategy.warmup_bars``) than the run has."""
+    need = strategy.warmup_bars()
+    n_bars = int(result.manifest.get("data", {}).get("n_bars") or len(result.equity))
+    if need <= 0 or n_bars > need:
+        return []
+    params = ", ".join(f"{k}={v}" for k, v in strategy.params.model_dump().items())
+    return [
+        f"{strategy.name} ({params}) needs more than {need} bars before its first trade"
+        f" but the run has {n_bars}: no trade was possible"
+    ]
 
 
 def run_experiment(
@@ -42,7 +60,9 @@ def run_experiment(
     if not names:
         raise ValueError(f"{exp.strategy} names no default symbols; pass --symbols A,B")
     out = Path(out)
-    check_out_dir(out)  # created only once everything is checked (by write_results)
+    extra = [INDEX_FILE, *(TEARSHEET_FILES if tearsheet else ())]
+    # created only once everything is checked (by write_results)
+    check_out_dir(out, "run", files=run_files(plot=plot, extra=extra))
     md = md if md is not None else data.load()
     benchmark = exp.benchmark_symbol(strat)
     for name in [*names, *([benchmark] if benchmark else [])]:
@@ -69,7 +89,14 @@ def run_experiment(
         span = result.equity.index
         marks = overlays_for(reads, md, span[0], span[-1], params=reads)
     written = write_results(
-        result, out, plot=plot, benchmark=bench, signal=signal, overlays=marks if plot else None
+        result,
+        out,
+        plot=plot,
+        benchmark=bench,
+        signal=signal,
+        overlays=marks if plot else None,
+        extra_files=extra,
+        warnings=short_data_warnings(strat, result),
     )
     written["benchmark"] = benchmark
     if tearsheet:
@@ -86,4 +113,5 @@ def run_experiment(
             jobs.append(job)
     if jobs is None or not tearsheet:
         write_index(out)  # index.html of the folder (the book writes its runs' once drawn)
+        seal_outputs(out)  # the manifest lists every file the run wrote
     return written

@@ -140,6 +140,13 @@ class Strategy:
         itself (a basket that adds SNDK once listed) returns fewer."""
         return list(self.symbols or [])
 
+    def warmup_bars(self) -> int:
+        """Bars of price history its rule needs before its first decision (0: none).
+
+        A run with no more bars than this cannot trade; the application says so
+        (a warning in the summary and metrics.json) instead of a silent "0 trades"."""
+        return 0
+
     def required_signals(self) -> list[str]:
         """Keys of ``signal_requests()`` that must be defined before a run begins;
         default: all of them (see ``required_symbols``)."""

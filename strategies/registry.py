@@ -54,7 +54,10 @@ def get_strategy(name: str) -> type[Strategy]:
         return _REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY)) or "none"
-        raise ValueError(f"unknown strategy {name!r}; known strategies: {known}") from None
+        raise ValueError(
+            f"unknown strategy {name!r}; known strategies: {known} (strategy registry);"
+            " fix: name one of them (`flowbt strategies list`)"
+        ) from None
 
 
 # the composite book builds its sleeves by name through the registry

@@ -37,6 +37,10 @@ class SmaCross(Strategy):
 
     params: SmaCrossParams  # the validated instance Strategy.__init__ stores
 
+    def warmup_bars(self) -> int:
+        """SMA(slow) is first defined on bar ``slow`` (the first decision), filled a bar later."""
+        return int(self.params.slow)
+
     def target_weights(self, view: MarketView) -> pd.DataFrame:
         close = view.close if self.symbols is None else view.close[self.symbols]
         fast, slow = self.params.fast, self.params.slow

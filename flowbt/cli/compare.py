@@ -40,8 +40,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compare runs: equity, drawdowns, metrics with bootstrap CIs, correlations, more."""
         if out is None:
-            raise ValueError("no output folder given; fix: add --out DIR")
+            raise ValueError("no output folder given (flowbt compare); fix: add --out DIR")
         if no_benchmark and benchmark is not None:
-            raise ValueError("--benchmark and --no-benchmark both given; fix: drop one of them")
+            raise ValueError(
+                "--benchmark and --no-benchmark both given (flowbt compare); fix: drop one of them"
+            )
         path = compare(runs or [], out, benchmark="" if no_benchmark else benchmark)
         typer.echo(str(path))

@@ -19,6 +19,7 @@ import typer
 from flowbt.cli import output
 from flowbt.cli.run import FEES_HELP, Config, Out, symbol_list
 from flowbt.optimize.api import DEFAULT_CHUNK, optimize
+from flowbt.optimize.outputs import check_sweep_dir
 from flowbt.optimize.trials import OBJECTIVES
 from strategies.registry import known_strategies
 
@@ -88,6 +89,7 @@ def register(app: typer.Typer) -> None:
             raise ValueError(f"--random must be >= 1, got {random}; fix: --random 100")
         if optuna is not None and optuna < 1:
             raise ValueError(f"--optuna must be >= 1, got {optuna}; fix: --optuna 100")
+        check_sweep_dir(Path(out))  # before the data is loaded or any trial runs
         wf = None
         if folds is not None:
             wf = {"folds": folds, "anchored": anchored, "purge": purge, "embargo": embargo}

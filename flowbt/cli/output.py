@@ -6,6 +6,7 @@ Every user mistake becomes one line ``flowbt: error: <what> (<where>); fix: <how
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import cast
 
@@ -48,11 +49,57 @@ def cell(value: object) -> str:
     return escape(str(value))
 
 
+_SHAPE = re.compile(r"^.+ \(.+\); fix: .+$")
+
+
+# command name -> its sub-commands (empty for a plain command); `flowbt.cli.main` fills it
+commands: dict[str, set[str]] = {}
+
+
+def command() -> str:
+    """The sub-command of this invocation that exists, e.g. ``flowbt run`` or ``flowbt
+    data show`` (``flowbt`` when the first word names none)."""
+    words = ["flowbt"]
+    first = invocation[0] if invocation else ""
+    if first in commands:
+        words.append(first)
+        second = invocation[1] if len(invocation) > 1 else ""
+        if second in commands[first]:
+            words.append(second)
+    return " ".join(words)
+
+
+def three_parts(text: str) -> str:
+    """``text`` as ``<what> (<where>); fix: <how>``: a line missing its where gets the
+    command it came from, one missing its fix gets that command's ``--help``."""
+    text = " ".join(text.split())
+    if _SHAPE.match(text):
+        return text
+    what, sep, how = text.partition("; fix: ")
+    what = what.rstrip(" ;.:")
+    if not re.search(r"\([^()]+\)$", what):
+        what = f"{what} ({command()})"
+    return f"{what}; fix: {how.strip() if sep and how.strip() else f'see `{command()} --help`'}"
+
+
+def os_error_line(exc: OSError) -> str:
+    """An operating-system failure (disk full, permission, missing file) as one line."""
+    why = exc.strerror or str(exc) or type(exc).__name__
+    where = exc.filename if exc.filename is not None else command()
+    fix = "check the path, its permissions and the free space, or pick another --out"
+    if isinstance(exc, FileNotFoundError):
+        fix = "check the path (it does not exist)"
+    return f"{why} ({where}); fix: {fix}"
+
+
 def error_line(exc: BaseException) -> str:
-    """The one line that describes a user mistake (the CLI prefixes ``flowbt: error:``)."""
+    """The one line that describes a user mistake (the CLI prefixes ``flowbt: error:``):
+    always ``<what> (<where>); fix: <how>``."""
     if isinstance(exc, DataError):
-        return exc.one_line()
+        return three_parts(exc.one_line())
     if isinstance(exc, ValidationError):
-        return f"invalid {exc.title} parameters: {validation_line(exc)}"
+        return three_parts(f"invalid {exc.title} parameters: {validation_line(exc)}")
+    if isinstance(exc, OSError) and (exc.errno is not None or exc.filename is not None):
+        return three_parts(os_error_line(exc))
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return three_parts(text.splitlines()[0] if text else type(exc).__name__)

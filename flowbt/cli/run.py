@@ -33,8 +33,8 @@ from flowbt.experiment import (
     load_config,
     validation_line,
 )
-from flowbt.report.files import check_out_dir, write_json, write_results
-from flowbt.runs import run_experiment
+from flowbt.report.files import check_out_dir, run_files, seal_outputs, write_json, write_results
+from flowbt.runs import run_experiment, short_data_warnings
 from strategies.registry import get_strategy, known_strategies
 
 # the options both commands share (typer reads them from the signatures below)
@@ -56,9 +56,14 @@ def parse_params(items: list[str]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         name, value = name.strip(), value.strip()
         if not sep or not name or not value:
-            raise ValueError(f"--param must look like NAME=VALUE, got {item!r}")
+            raise ValueError(
+                f"--param must look like NAME=VALUE (--param {item!r}); fix: e.g. --param fast=10"
+            )
         if name in out:
-            raise ValueError(f"--param {name} given twice")
+            raise ValueError(
+                f"--param {name} given twice (--param {name}={out[name]} and {item!r});"
+                f" fix: keep one --param {name}=VALUE"
+            )
         out[name] = value
     return out
 
@@ -66,15 +71,22 @@ def parse_params(items: list[str]) -> dict[str, str]:
 def run_settings(fees: float, mode: str, calendar: str | None = None) -> BacktestConfig:
     """The checked ``--fees``/``--mode``/``--calendar`` of a CLI run as a `BacktestConfig`."""
     if not math.isfinite(fees) or fees < 0:
-        raise ValueError(f"--fees must be a fraction >= 0 (0.001 = 10 bps), got {fees}")
+        raise ValueError(
+            f"--fees must be a fraction >= 0, 0.001 = 10 bps (--fees {fees}); fix: --fees 0.001"
+        )
     try:
         check_mode(mode)
     except ValueError:
-        raise ValueError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}") from None
+        raise ValueError(
+            f"--mode must be one of {', '.join(MODES)} (--mode {mode!r}); fix: --mode event"
+        ) from None
     try:
         return BacktestConfig(costs=CostModel(fees=fees), calendar=calendar)
     except ValidationError as exc:
-        raise ValueError(f"invalid backtest settings: {validation_line(exc)}") from None
+        raise ValueError(
+            f"invalid backtest settings: {validation_line(exc)} (--fees {fees}, --calendar"
+            f" {calendar}); fix: --fees 0.001 --calendar sessions"
+        ) from None
 
 
 def canonical_calendar(calendar: str | None) -> str | None:
@@ -89,13 +101,14 @@ def summary_line(strategy: str, m: dict[str, Any], out: Path, *, window: bool = 
     span = f", {str(m['start'])[:10]}..{str(m['end'])[:10]}" if window else ""
     count = f"{m['n_orders']} orders" if window else f"{m['n_trades']} trades"
     sharpe = m["sharpe"] if m["sharpe"] is not None else float("nan")
+    warned = "".join(f"; WARNING: {w}" for w in m.get("warnings") or [])
     return (
         f"{strategy} ({m['mode']}{span}): final equity {m['final_equity']:,.2f}, "
         f"total return {m['total_return']:.2%}, sharpe {sharpe:.2f} "
         f"({m['periods_per_year']}/yr, {m['calendar']}), max drawdown "
         f"{m['max_drawdown']:.2%}, {count} ({m['n_orders_cut']} cut, "
         f"{m['n_orders_rejected']} rejected), off target {m['off_target_days']} days "
-        f"(longest {m['longest_off_target_days']}){_notes(m)} -> {out}"
+        f"(longest {m['longest_off_target_days']}){_notes(m)}{warned} -> {out}"
     )
 
 
@@ -212,12 +225,12 @@ def run_backtest_cli(
     strat = exp.build_strategy()
     if strat.signal_requests():
         raise ValueError(
-            f"{exp.strategy} reads signals computed from the bundled data; "
-            f"run it with `flowbt backtest {exp.strategy}`"
+            f"{exp.strategy} reads signals computed from the bundled data (`flowbt run`"
+            f" trades one price file); fix: run it with `flowbt backtest {exp.strategy}`"
         )
     cfg = exp.backtest_config().model_copy(update={"calendar": canonical_calendar(calendar)})
     out = Path(out)
-    check_out_dir(out)  # created only once everything is checked (by write_results)
+    check_out_dir(out, "run", files=run_files())  # created once all is checked (write_results)
     path = Path(data_file)
     columns = parse_mapping(mapping)
     symbol = symbol_for(path)  # raises DataError (a ValueError) naming file and row
@@ -234,7 +247,10 @@ def run_backtest_cli(
         hi = pd.Timestamp(exp.end) if exp.end else days[-1]
         first, stop = days.searchsorted(lo), days.searchsorted(hi, side="right")
         if first >= stop:
-            raise ValueError(f"no bars of {path} between {exp.start} and {exp.end}")
+            raise ValueError(
+                f"no bars between {exp.start} and {exp.end} (file {path}, {days[0].date()}.."
+                f"{days[-1].date()}); fix: set start and end in the --config file within that range"
+            )
         bars = bars.rows(int(first), int(stop))
     result = run(strat, bars, cfg, exp.mode, params_for_manifest=strat.params.model_dump())
     result.manifest["data"]["file"] = str(path)
@@ -245,9 +261,10 @@ def run_backtest_cli(
         else "as stored" + ("" if adjust == "none" else " (the file has no Adj Close column)")
     )
     result.manifest["data"]["repairs"] = [q.line() for q in md.quirks]
-    metrics = write_results(result, out)
+    metrics = write_results(result, out, warnings=short_data_warnings(strat, result))
     metrics["adjust"] = adjusted
     write_json(out / "metrics.json", metrics)
+    seal_outputs(out)  # the manifest lists every file the run wrote
     return metrics
 
 
@@ -257,7 +274,9 @@ def symbol_list(text: str | None) -> list[str] | None:
         return None
     names = [s.strip() for s in text.split(",") if s.strip()]
     if not names:
-        raise ValueError("--symbols must name at least one symbol; fix: --symbols SPY,QQQ")
+        raise ValueError(
+            f"--symbols must name at least one symbol (--symbols {text!r}); fix: --symbols SPY,QQQ"
+        )
     return names
 
 

@@ -14,13 +14,16 @@
 - ``manifest.json``: data checksum, code version, git SHA, seed, command line, and
   ``sweep.json`` + ``chunks/`` (what ``--resume`` reads).
 
-Folder rules as for ``flowbt run``: a folder that is not empty and holds neither a
-flowbt manifest nor a sweep is never written into.
+Folder rules as for ``flowbt run`` (`flowbt.report.files.check_out_dir`): a folder that
+is not empty and holds neither a manifest flowbt wrote for a sweep (``"flowbt"``
+marker, kind ``optimize``) nor a sweep's ``sweep.json`` (its digest checks out) is never
+written into; a rerun removes the files the earlier manifest lists, nothing else.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -29,35 +32,68 @@ import pandas as pd
 
 from engine.manifest import git_sha
 from flowbt.optimize.result import Optimization
-from flowbt.optimize.store import SWEEP_FILE
-from flowbt.report.files import write_json
-from flowbt.report.index import write_index
+from flowbt.optimize.store import SWEEP_FILE, identity_digest
+from flowbt.report.files import (
+    MANIFEST,
+    check_out_dir,
+    check_writable,
+    flowbt_mark,
+    out_error,
+    read_mark,
+    remove_earlier_outputs,
+    write_json,
+)
+from flowbt.report.index import INDEX_FILE, write_index
 from flowbt.report.tearsheet import benchmark_close, run_job, tearsheet_job
+
+# the files of a sweep's folder that an earlier sweep's manifest must have written
+SWEEP_FILES = ("results.parquet", "results.csv", "summary.json", "tearsheet.html", MANIFEST)
+
+
+def _is_sweep(path: Path) -> bool:
+    """``sweep.json`` as a sweep wrote it (identity and its digest agree)."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("identity"), dict)
+        and value.get("digest") == identity_digest(value["identity"])
+    )
 
 
 def check_sweep_dir(out: Path) -> None:
-    """Refuse an ``--out`` that is a file or a non-empty folder of someone else's."""
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file, not a folder; fix: pick a new folder name")
-    if out.is_dir() and any(out.iterdir()):
-        ours = (out / "manifest.json").is_file() or (out / SWEEP_FILE).is_file()
-        if not ours:
-            raise ValueError(
-                f"--out {out} is not empty and holds no flowbt run; fix: pick a new or empty folder"
-            )
-    for parent in out.parents:
-        if parent.exists() and not parent.is_dir():
-            raise ValueError(f"--out {out}: {parent} is a file; fix: pick another path")
+    """Refuse an ``--out`` that is a file, cannot be written, or is a non-empty folder
+    holding neither a flowbt sweep's manifest nor a sweep flowbt started (a killed
+    sweep has ``sweep.json`` and chunks but no manifest yet)."""
+    out = Path(out)
+    if (
+        out.is_dir()
+        and read_mark(out / MANIFEST) is None
+        and not (out / MANIFEST).exists()
+        and _is_sweep(out / SWEEP_FILE)
+    ):
+        for name in SWEEP_FILES:  # a killed sweep: none of the outputs may be the user's
+            if (out / name).exists():
+                raise out_error(
+                    f"holds {name}, which no earlier flowbt sweep wrote (it would be replaced)",
+                    out,
+                    f"move {out / name} elsewhere, or pick a new or empty folder",
+                )
+        check_writable(out)
+        return
+    check_out_dir(out, "optimize", files=SWEEP_FILES)
 
 
 def write_outputs(opt: Optimization, out: Path, identity: dict[str, Any], command: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    remove_earlier_outputs(out)  # exactly what the earlier sweep's manifest lists
+    before = {p.name for p in out.iterdir()}  # sweep.json, chunks/, the user's own files
     results = opt.results.reset_index(drop=True)
     results.to_parquet(out / "results.parquet", index=False)
     results.to_csv(out / "results.csv", index=False)
     write_json(out / "summary.json", opt.summary)
-    for old in out.glob("heatmap_*.png"):
-        old.unlink()
     write_heatmaps(opt, out)
     bench_name = opt.summary.get("benchmark")
     bench = benchmark_close(opt.market, bench_name) if bench_name else None
@@ -72,7 +108,9 @@ def write_outputs(opt: Optimization, out: Path, identity: dict[str, Any], comman
         curves.reset_index().to_parquet(out / "curves.parquet", index=False)
     bt = opt.backtest()
     run_job(tearsheet_job(bt.result, bench, html=out / "tearsheet.html", table=None))
+    written = {p.name for p in out.iterdir() if p.is_file()} - before
     manifest = {
+        "flowbt": flowbt_mark("optimize", [*written, MANIFEST, INDEX_FILE], out),
         "kind": "optimize",
         "command": command,
         "strategy": opt.setup.strategy,

@@ -58,7 +58,7 @@ from flowbt.api import Backtest
 from flowbt.optimize.overfitting import probabilistic_sharpe, sharpe_moments
 from flowbt.optimize.result import Optimization
 from flowbt.report.events import Overlay, draw_overlays, manifest_signals, overlays_for
-from flowbt.report.files import check_out_dir, write_json
+from flowbt.report.files import MANIFEST, check_out_dir, flowbt_mark, prepare_out_dir, write_json
 from flowbt.report.tearsheet import benchmark_close
 
 if TYPE_CHECKING:
@@ -634,16 +634,10 @@ def compare(results: Sequence[RunLike], out: str | Path, *, benchmark: str | Non
             " more run folders (written by `flowbt backtest ... --out DIR`)"
         )
     out = Path(out)
-    check_out_dir(out)
-    kind = (_read_json(out / "manifest.json") or {}).get("kind")
-    if (out / "manifest.json").is_file() and kind != "compare":
-        raise ValueError(
-            f"--out {out} holds a flowbt run whose manifest.json the compare page"
-            " would replace; fix: pick a new or empty folder"
-        )
+    check_out_dir(out, "compare", files=(PAGE, MANIFEST))  # a flowbt compare folder or new
     runs = load_runs(items)
     page, what = render(runs, runs[0].benchmark if benchmark is None else (benchmark or None))
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_out_dir(out, "compare", files=(PAGE, MANIFEST))
     path = out / PAGE
     path.write_text(page, encoding="utf-8")
     try:
@@ -653,6 +647,7 @@ def compare(results: Sequence[RunLike], out: str | Path, *, benchmark: str | Non
     boot = {"method": "stationary", "block": "periods_per_year // 12", "reps": REPS, "seed": SEED}
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     manifest = {
+        "flowbt": flowbt_mark("compare", (PAGE, MANIFEST), out),
         "kind": "compare",
         "page": PAGE,
         **what,

@@ -63,7 +63,7 @@ def test_mistakes_are_one_line(runs, tmp_path, capsys, bundled):
     cases = [
         ((a, "--out", out), "at least 2 runs"),
         (("--out", out), "at least 2 runs, got 0"),
-        ((a, b), "no output folder given; fix: add --out DIR"),
+        ((a, b), "no output folder given (flowbt compare); fix: add --out DIR"),
         ((a, str(mine), "--out", out), "not a flowbt run"),
         ((a, str(tmp_path / "nope"), "--out", out), "does not exist"),
         ((a, b, "--out", str(mine)), "not empty and holds no flowbt run"),
