@@ -27,11 +27,18 @@ from engine.instants import instant_grid, needs_grid
 from engine.nb.batch import N_WINDOW_FIELDS, run_batch_nb, summarize_windows
 from engine.orders import OrderBook
 from engine.plan import market_prices
+from engine.result import OFF_TARGET_GAP
 from engine.stats import PERF_FIELDS
 
 WINDOW_FIELDS = ("n", "s1", "s2", "s_down", "base", "final", "mdd")
 assert len(WINDOW_FIELDS) == N_WINDOW_FIELDS
-COUNT_FIELDS = ("n_orders", "n_orders_cut", "n_orders_rejected")
+COUNT_FIELDS = (
+    "n_orders",
+    "n_orders_cut",
+    "n_orders_rejected",
+    "off_target_days",
+    "longest_off_target_days",
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,9 @@ class BatchMarket:
     costs: CostParams
     borrow_close: np.ndarray | None
     periods_per_year: int
+    close_rows: np.ndarray  # (bars,) loop row of each bar's close (identity off the grid)
+    close_ffill: np.ndarray  # (bars, assets) last close known at each bar (NaN before)
+    bar_day: np.ndarray  # (bars,) UTC day number of each bar (days since 1970-01-01)
 
     @property
     def n_periods(self) -> int:
@@ -65,6 +75,13 @@ def period_rows(index: pd.DatetimeIndex) -> np.ndarray:
     return np.flatnonzero(last).astype(np.int64)
 
 
+def _utc_days(index: pd.DatetimeIndex) -> np.ndarray:
+    """Days since 1970-01-01 of each timestamp's UTC date (``Result.off_target_days``'
+    days)."""
+    days = index.tz_convert("UTC").normalize() if index.tz is not None else index.normalize()
+    return np.ascontiguousarray(days.as_unit("ns").asi8 // 86_400_000_000_000, dtype=np.int64)
+
+
 def batch_market(bars: Bars, config: BacktestConfig | None = None) -> BatchMarket:
     """The shared part of a sweep over ``bars`` with ``config``."""
     config = config or BacktestConfig()
@@ -73,9 +90,11 @@ def batch_market(bars: Bars, config: BacktestConfig | None = None) -> BatchMarke
     loop_bars, on_grid = bars, needs_grid(bars, config)
     decision = np.arange(bars.n_bars, dtype=np.int64)
     read_rows = rows
+    close_rows = decision
     if on_grid:
         grid = instant_grid(bars)
         loop_bars, decision, read_rows = grid.bars, grid.decision, grid.close_rows[rows]
+        close_rows = grid.close_rows
     fill_price, val_price, close_val, slippage = market_prices(loop_bars, config)
     market = MarketArrays(
         fill_price=fill_price,
@@ -107,6 +126,9 @@ def batch_market(bars: Bars, config: BacktestConfig | None = None) -> BatchMarke
         costs=costs,
         borrow_close=loop_bars.close if borrow > 0.0 else None,
         periods_per_year=ppy,
+        close_rows=np.ascontiguousarray(close_rows, dtype=np.int64),
+        close_ffill=np.ascontiguousarray(bars.frame("close").ffill().to_numpy(dtype=np.float64)),
+        bar_day=_utc_days(bars.index),
     )
 
 
@@ -149,7 +171,7 @@ def run_batch(
         raise ValueError(f"windows must be non-empty ranges within 0..{bm.n_periods}")
     k = w.shape[0]
     win_out = np.empty((k, len(win), N_WINDOW_FIELDS))
-    counts = np.zeros((k, 3), dtype=np.int64)
+    counts = np.zeros((k, len(COUNT_FIELDS)), dtype=np.int64)
     moments = np.empty((k, 2))
     returns = np.empty((k, bm.n_periods) if keep_returns else (1, bm.n_periods))
     records = np.empty((k, 64 + 4 * m), dtype=order_dt)
@@ -164,6 +186,10 @@ def run_batch(
         read_rows=bm.read_rows,
         windows=win,
         keep_returns=keep_returns,
+        close_rows=bm.close_rows,
+        close_ffill=bm.close_ffill,
+        bar_day=bm.bar_day,
+        off_target_gap=OFF_TARGET_GAP,
     )
     out = BatchOutput(records, win_out, counts, moments, returns)
     run_batch_nb(w, plan, bm.market, bm.costs, _NO_BOOK, bm.borrow_close, out)

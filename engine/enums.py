@@ -172,7 +172,10 @@ class BatchPlan(NamedTuple):
     ``decision`` (loop row -> bar row whose decision stands, grid only), ``on_grid``,
     ``lag`` (1 = next-open fills), ``every_bar`` (re-decide each tradable bar),
     ``max_leverage``, ``init_cash``, ``read_rows`` (loop row ending each period),
-    ``windows`` (W x 2 period ranges) and ``keep_returns``."""
+    ``windows`` (W x 2 period ranges), ``keep_returns`` and, to count the days a trial
+    held off its targets as ``Result.off_target_days`` does, ``close_rows`` (bar row ->
+    loop row of its close), ``close_ffill`` (bar rows x assets, last close known),
+    ``bar_day`` (UTC day number of each bar) and ``off_target_gap``."""
 
     decision: np.ndarray
     on_grid: bool
@@ -183,11 +186,16 @@ class BatchPlan(NamedTuple):
     read_rows: np.ndarray
     windows: np.ndarray
     keep_returns: bool
+    close_rows: np.ndarray
+    close_ffill: np.ndarray
+    bar_day: np.ndarray
+    off_target_gap: float
 
 
 class BatchOutput(NamedTuple):
     """Per trial, written in place: ``records`` (its scratch order buffer), ``windows``
-    (W x 7 window statistics), ``counts`` (filled, cut, rejected orders), ``moments``
+    (W x 7 window statistics), ``counts`` (filled, cut, rejected orders, days off target,
+    longest run of them), ``moments``
     (skew, raw kurtosis) and ``returns`` (periods; a 1-row placeholder unless kept)."""
 
     records: np.ndarray

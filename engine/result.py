@@ -153,7 +153,9 @@ class Result:
         daily = gap.groupby(days).max() > OFF_TARGET_GAP
         if not daily.any():
             return 0, 0
-        stamps = pd.DatetimeIndex(daily.index[daily.to_numpy()])
+        # in ns whatever the index' unit (pandas 3 parses dates to us or s: asi8 of those
+        # made every gap look shorter than a day and the longest run span everything)
+        stamps = pd.DatetimeIndex(daily.index[daily.to_numpy()]).as_unit("ns")
         breaks = np.diff(stamps.asi8) > 86_400 * 10**9
         runs = np.split(np.arange(len(stamps)), np.flatnonzero(breaks) + 1)
         longest = max((stamps[r[-1]] - stamps[r[0]]).days + 1 for r in runs)

@@ -106,6 +106,59 @@ def return_moments(equity: np.ndarray, init_cash: float) -> tuple[float, float]:
 
 
 @njit(cache=True)
+def off_target_counts(
+    weights: np.ndarray, pos: np.ndarray, equity: np.ndarray, plan: BatchPlan
+) -> tuple[int, int]:
+    """(days, longest run of consecutive days) on which the invested share held
+    (sum |units x last close| / equity at a bar's close) differed from the share in force
+    (sum |standing target| of the bar ``lag`` rows earlier, 0 before) by more than
+    ``plan.off_target_gap`` at some bar: ``Result.off_target_days`` of the same run.
+    ``weights`` are the trial's bar-row decisions (NaN = none), ``pos``/``equity`` the
+    loop's outputs on loop rows."""
+    n, m = weights.shape
+    decided = False
+    for i in range(n):
+        for j in range(m):
+            if not np.isnan(weights[i, j]):
+                decided = True
+    if not decided:
+        return 0, 0
+    standing = np.zeros(m)
+    gross = np.zeros(n)  # sum |standing target| after each bar's decision
+    days = longest = run = 0
+    flagged_day = -(2**62)
+    day = plan.bar_day[0]
+    worst = -1.0
+    for i in range(n + 1):
+        if i == n or plan.bar_day[i] != day:  # the day ends: was it off target?
+            if worst > plan.off_target_gap:
+                days += 1
+                run = run + 1 if day == flagged_day + 1 else 1
+                longest = max(longest, run)
+                flagged_day = day
+            if i == n:
+                break
+            day, worst = plan.bar_day[i], -1.0
+        total = 0.0
+        for j in range(m):
+            if not np.isnan(weights[i, j]):
+                standing[j] = weights[i, j]
+            total += abs(standing[j])
+        gross[i] = total
+        in_force = gross[i - plan.lag] if i >= plan.lag else 0.0
+        r = plan.close_rows[i]
+        held = 0.0
+        for j in range(m):
+            c = plan.close_ffill[i, j]
+            if not np.isnan(c):
+                held += abs(pos[r, j] * c / equity[r])
+        gap = abs(held - in_force)
+        if gap > worst:  # a NaN gap (zero equity) never counts, as pandas' max skips it
+            worst = gap
+    return days, longest
+
+
+@njit(cache=True)
 def _trial(
     c: int,
     weights: np.ndarray,
@@ -118,9 +171,10 @@ def _trial(
 ) -> None:
     """Trial ``c``: its weights (bar rows x assets) through the bar loop, its outputs
     into row ``c`` of ``out``."""
-    w = grid_weights(weights, plan.decision) if plan.on_grid else weights
-    if max_gross(w) > plan.max_leverage:
-        w = cap_rows(w, plan.max_leverage)
+    decided = weights  # bar rows, capped as Result.decisions are
+    if max_gross(weights) > plan.max_leverage:
+        decided = cap_rows(weights, plan.max_leverage)
+    w = grid_weights(decided, plan.decision) if plan.on_grid else decided
     bar, col, value = order_targets_nb(w, market.tradable, plan.lag, plan.every_bar)
     targets = TargetArrays(bar, col, value)
     g, m = w.shape
@@ -162,6 +216,9 @@ def _trial(
     out.counts[c, 0] = n_filled
     out.counts[c, 1] = n_cut
     out.counts[c, 2] = n_rejected
+    days_off, longest_off = off_target_counts(decided, loop.pos, loop.equity, plan)
+    out.counts[c, 3] = days_off
+    out.counts[c, 4] = longest_off
     if plan.keep_returns:
         prev = init_cash
         for i in range(n):

@@ -26,7 +26,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from engine.bars import Bars
-from engine.batch import WINDOW_FIELDS, BatchMarket, run_batch, window_performance
+from engine.batch import COUNT_FIELDS, WINDOW_FIELDS, BatchMarket, run_batch, window_performance
 from engine.config import BacktestConfig
 from engine.market import close_ended
 from engine.plan import market_view, strategy_weights
@@ -47,10 +47,12 @@ LEDGER_STATS = (
     "n_orders",
     "n_orders_cut",
     "n_orders_rejected",
+    "off_target_days",
+    "longest_off_target_days",
 )
 
 
-COUNT_COLUMNS = ("n_returns", "n_orders", "n_orders_cut", "n_orders_rejected")
+COUNT_COLUMNS = ("n_returns", *COUNT_FIELDS)
 
 
 def signal_key(requests: Mapping[str, SignalRequest]) -> str:
@@ -204,7 +206,7 @@ def evaluate(setup: SweepSetup, trials: Sequence[tuple[int, Mapping[str, Any]]])
         stats_cols["n_returns"][at] = stats.windows[:, 0, 0]
         stats_cols["skew"][at] = stats.moments[:, 0]
         stats_cols["kurtosis"][at] = stats.moments[:, 1]
-        for c, f in enumerate(("n_orders", "n_orders_cut", "n_orders_rejected")):
+        for c, f in enumerate(COUNT_FIELDS):
             stats_cols[f][at] = stats.counts[:, c]
     ids = [tid for tid, _ in trials]
     columns: dict[str, Any] = {"trial": ids}

@@ -92,7 +92,7 @@ def test_batch_equals_event_engine_per_weight_set(bars, name):
     assert bm.on_grid == (bars.opens is not None and cfg.fill == "next_open")
     stats = run_batch(bm, w, keep_returns=True)
     perf = window_performance(stats.windows[:, 0], bm.periods_per_year)
-    traded = 0
+    traded = off = 0
     for k in range(len(w)):
         res = run(None, bars, cfg, weights=w[k])
         s = res.stats()
@@ -105,6 +105,9 @@ def test_batch_equals_event_engine_per_weight_set(bars, name):
         assert stats.counts[k, 0] == len(fills) == s["n_orders"]
         assert stats.counts[k, 1] == s["n_orders_cut"]
         assert stats.counts[k, 2] == s["n_orders_rejected"]
+        # what the portfolio held against what it was asked for, as the event run counts it
+        assert (stats.counts[k, 3], stats.counts[k, 4]) == res.off_target_days(), k
+        off += int(stats.counts[k, 3] > 0)
         traded += len(fills)
         # per-period returns and their moments, against the event run's period equity
         eq = res.period_equity().to_numpy()
@@ -216,3 +219,36 @@ def test_bad_inputs_are_value_errors():
     for win in ([[0, n + 1]], [[-1, 5]], [[5, 5]], [[6, 5]], [[0, 1, 2]], [0, n]):
         with pytest.raises(ValueError, match="windows must be"):
             run_batch(bm, good, np.array(win))
+
+
+def _longest_run_by_hand(flagged_days: list) -> int:
+    """Longest run of consecutive calendar days among sorted dates (datetime.date)."""
+    longest = run = 0
+    prev = None
+    for day in flagged_days:
+        run = run + 1 if prev is not None and (day - prev).days == 1 else 1
+        longest, prev = max(longest, run), day
+    return longest
+
+
+@pytest.mark.parametrize("unit", ["s", "us", "ns"])
+def test_off_target_days_count_calendar_days_whatever_the_index_unit(unit):
+    """``Result.off_target_days`` once read ``asi8`` as nanoseconds: on a second- or
+    microsecond-resolution index (pandas 3 parses dates to those) every gap looked
+    shorter than a day, so the longest off-target run spanned the whole sample."""
+    import pandas as pd
+
+    bars = random_bars(11, 260, 1)
+    bars = type(bars)(**{**bars.__dict__, "index": pd.DatetimeIndex(bars.index).as_unit(unit)})
+    cfg = CONFIGS["leverage_borrow"]
+    res = run(None, bars, cfg, weights=weight_sets(list(CONFIGS).index("leverage_borrow"),
+                                                   bars.n_bars, bars.n_assets)[2])  # fmt: skip
+    gap = res.off_target
+    days = pd.DatetimeIndex(gap.index).tz_convert("UTC").normalize()
+    daily = gap.groupby(days).max() > 0.2
+    flagged = [d.date() for d in daily.index[daily.to_numpy()]]
+    assert len(flagged) > 3
+    assert res.off_target_days() == (len(flagged), _longest_run_by_hand(flagged))
+    bm = batch_market(bars, cfg)
+    w = weight_sets(list(CONFIGS).index("leverage_borrow"), bars.n_bars, bars.n_assets)
+    assert tuple(run_batch(bm, w[2:3]).counts[0, 3:]) == res.off_target_days()

@@ -116,6 +116,8 @@ def test_every_buyback_trial_equals_run_market(base, md, signal_cache):
         assert row["sharpe"] == pytest.approx(s["sharpe"], rel=1e-12)
         assert row["max_drawdown"] == pytest.approx(s["max_drawdown"], rel=1e-12)
         assert row["n_orders"] == s["n_orders"]
+        assert row["off_target_days"] == s["off_target_days"]
+        assert row["longest_off_target_days"] == s["longest_off_target_days"]
         assert row["objective"] == row["sharpe"]
     assert ledger["final_equity"].nunique() == 6  # the parameters matter
 
@@ -138,6 +140,8 @@ def test_every_liquidity_rotation_trial_on_three_calendars_equals_run_market(md,
         assert row["sharpe"] == pytest.approx(s["sharpe"], rel=1e-12)
         assert row["n_orders"] == s["n_orders"]
         assert row["n_returns"] == len(res.period_equity())
+        # held against asked for, on the instant grid of three calendars
+        assert (row["off_target_days"], row["longest_off_target_days"]) == res.off_target_days()
 
 
 # -- failed and rejected trials ------------------------------------------------------------
@@ -590,7 +594,7 @@ def test_a_foreign_folder_is_refused_and_left_untouched(tmp_path, md, fast):
     out.mkdir()
     (out / "notes.txt").write_text("my own work\n")
     (out / "sub").mkdir()
-    with pytest.raises(ValueError, match="not empty and holds no flowbt run; fix:"):
+    with pytest.raises(ValueError, match=r"not empty and holds no flowbt run \(.*\); fix:"):
         optimize("buyback_blackout", md, **fast, out=out)
     assert sorted(p.name for p in out.rglob("*")) == ["notes.txt", "sub"]
     assert (out / "notes.txt").read_text() == "my own work\n"
