@@ -117,7 +117,11 @@ class MarketData:
                 frame["value"].to_numpy(), index=pd.DatetimeIndex(frame["known_at"]), name=name
             )
         if by != "observation":
-            raise DataError(f"unknown index {by!r}", hint="use 'observation' or 'known'")
+            raise DataError(
+                f"unknown index {by!r}",
+                where="argument by",
+                hint="use by='observation' or by='known'",
+            )
         return frame["value"].rename(name)
 
     def series_on(self, name: str, index: pd.DatetimeIndex, calendar: str = "XNYS") -> pd.Series:
@@ -179,7 +183,9 @@ class MarketData:
             key = self._aliases.get(name, name)
             if key in table:
                 return self.info[key]
-        raise DataError(f"unknown name {name!r}", hint="see `flowbt data list`")
+        raise DataError(
+            f"unknown name {name!r}", symbol=name, hint="run `flowbt data list` for the names"
+        )
 
     def summary(self) -> pd.DataFrame:
         """One row per symbol/series/table: kind, source, range, rows, basis or units."""
