@@ -60,6 +60,12 @@ def _date_arg(value: object, name: str) -> str | None:
     return ts.tz_localize(None).isoformat()
 
 
+def _where(md: MarketData, symbol: str) -> str:
+    """A symbol's file (user files) or source name, for error messages."""
+    info = md.info[symbol]
+    return info.origin if info.source == "file" else info.source
+
+
 def _check_range(md: MarketData, start: str | None, end: str | None) -> MarketData:
     """Cut to [start, end]. A price series that ends before ``start``, or that has no bar
     in the window at all (it starts after ``end``, or the window falls in a gap), is an
@@ -71,7 +77,7 @@ def _check_range(md: MarketData, start: str | None, end: str | None) -> MarketDa
             if len(frame) and frame.index[-1] < lo:
                 raise DataError(
                     f"series ends {frame.index[-1].date()} before the requested start {lo.date()}",
-                    file=md.info[sym].source,
+                    file=_where(md, sym),
                     symbol=sym,
                     hint=f"choose a start on or before {frame.index[-1].date()} or update the data",
                 )
@@ -91,7 +97,7 @@ def _check_range(md: MarketData, start: str | None, end: str | None) -> MarketDa
             raise DataError(
                 f"no bars between {(start or 'the start')[:10]} and {(end or 'the end')[:10]}: "
                 f"the data covers {first}..{last}",
-                file=md.info[sym].source,
+                file=_where(md, sym),
                 symbol=sym,
                 hint=f"choose a window that overlaps {first}..{last} (--start/--end, "
                 "Python: start=, end=)",

@@ -301,6 +301,7 @@ def test_end_before_the_data_is_an_error_not_an_empty_frame(tmp_path):
         data.load([str(path)], source="csv", end="2019-12-31")
     err = info.value
     assert err.symbol == "SPY" and "2020-03-19..2020-03-24" in err.what and err.hint
+    assert err.file == str(path.resolve())  # the user's file, not the word "file"
     with pytest.raises(DataError, match="no bars between 2020-03-21 and 2020-03-22"):
         data.load([str(path)], source="csv", start="2020-03-21", end="2020-03-22")  # weekend
     with pytest.raises(DataError, match="no bars between"):
