@@ -231,7 +231,7 @@ def params_error_line(strategy: str, exc: ValidationError, source: str) -> str:
         bounds = [f"{op} {ctx[k]}" for k, op in ops if k in ctx]
         meta = [f"{op} {getattr(m, k)}" for m in fields[key].metadata for k, op in ops
                 if getattr(m, k, None) is not None]  # fmt: skip
-        allowed = ", ".join(bounds or meta)
+        allowed = ", ".join(meta or bounds)
         hint = f" (allowed: {allowed})" if allowed else ""
         value = err.get("input")
         return (
@@ -267,6 +267,10 @@ def config_error_line(exc: ValidationError, source: str) -> str:
         allowed = ""
     if not loc:  # the experiment's own checks: the message says what is wrong
         return f"{msg} ({source}); fix: {_model_fix(msg)}"
+    if loc in ("start", "end") and not allowed:
+        day = "2020-01-02"
+        fix = f"set {loc} = {day} (a real date)" if source != "options" else f"--{loc} {day}"
+        return f"invalid {loc} = {value!r}: {msg} ({source}); fix: {fix}"
     fix = f"set {loc} to {allowed}" if allowed else f"correct {loc} ({_keys_hint(err)})"
     return f"invalid {loc} = {value!r}: {msg} ({source}); fix: {fix}"
 

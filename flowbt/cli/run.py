@@ -91,7 +91,14 @@ def run_settings(fees: float, mode: str, calendar: str | None = None) -> Backtes
 
 def canonical_calendar(calendar: str | None) -> str | None:
     """``--calendar`` as the kind that sets periods per year ('sessions' or '24/7')."""
-    return None if calendar is None else calendar_kind(calendar)
+    if calendar is None:
+        return None
+    try:
+        return calendar_kind(calendar)
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc} (--calendar {calendar!r}); fix: --calendar sessions or --calendar 24/7"
+        ) from None
 
 
 def summary_line(strategy: str, m: dict[str, Any], out: Path, *, window: bool = False) -> str:
@@ -232,6 +239,9 @@ def run_backtest_cli(
     out = Path(out)
     check_out_dir(out, "run", files=run_files())  # created once all is checked (write_results)
     path = Path(data_file)
+    if not path.is_file():  # else data.load would read the name as a bundled symbol
+        what = "is a folder, not a price file" if path.is_dir() else "does not exist"
+        raise ValueError(f"--data {what} (file {path}); fix: give a CSV or parquet file")
     columns = parse_mapping(mapping)
     symbol = symbol_for(path)  # raises DataError (a ValueError) naming file and row
     md = data.load(
@@ -248,7 +258,8 @@ def run_backtest_cli(
         first, stop = days.searchsorted(lo), days.searchsorted(hi, side="right")
         if first >= stop:
             raise ValueError(
-                f"no bars between {exp.start} and {exp.end} (file {path}, {days[0].date()}.."
+                f"no bars between {exp.start or 'the first bar'} and {exp.end or 'the last'}"
+                f" (file {path}, {days[0].date()}.."
                 f"{days[-1].date()}); fix: set start and end in the --config file within that range"
             )
         bars = bars.rows(int(first), int(stop))
