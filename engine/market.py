@@ -415,10 +415,7 @@ def prepare_market(
     signals = signals_for(strategy, md, bars, calendars, cache=signal_cache)
     bars = replace(bars, signals=signals)
     if first is None:
-        required = [bars.symbols.index(s) for s in strategy.required_symbols() if s in bars.symbols]
-        needed = {k: signals[k] for k in strategy.required_signals() if k in signals}
-        warm = warmup_end(needed, bars, required) if start is None else 0
-        first = 0 if warm is None else warm
+        first = strategy_warmup(strategy, bars, signals) if start is None else 0
     if first > 0:
         bars = bars.rows(first)
     ended = data_ends(md, bars, calendars)
@@ -495,6 +492,18 @@ def run_market(
     result.manifest["fx"] = prepared.fx.manifest()
     result.manifest["data_end"] = {s: str(t.date()) for s, t in prepared.ended.items()}
     return result
+
+
+def strategy_warmup(strategy: Strategy, bars: Bars, signals: Mapping[str, pd.DataFrame]) -> int:
+    """The first bar ``strategy`` can trade from on ``bars``: every signal it requires
+    fully defined and every symbol it requires has had a bar (`warmup_end`; 0 when a
+    signal is never fully defined). ``signals`` are aligned to ``bars`` (`signals_for`).
+    Shared by `run_market` and the sweeps, which start every trial at the latest
+    warm-up of their signal request sets."""
+    required = [bars.symbols.index(s) for s in strategy.required_symbols() if s in bars.symbols]
+    needed = {k: signals[k] for k in strategy.required_signals() if k in signals}
+    warm = warmup_end(needed, bars, required)
+    return 0 if warm is None else warm
 
 
 def warmup_end(

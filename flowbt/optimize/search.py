@@ -16,7 +16,7 @@ statistics are kept per trial.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +25,7 @@ import pandas as pd
 
 from data.market import MarketData
 from engine.batch import batch_market
-from engine.market import data_ends, market_bars, signals_for, warmup_end
+from engine.market import data_ends, market_bars, signals_for, strategy_warmup
 from flowbt.experiment import Experiment
 from flowbt.optimize.executors import Chunk, Executor
 from flowbt.optimize.space import Space
@@ -95,10 +95,7 @@ def build_setup(
         sig = signals_for(strat, md, bars0, calendars, cache=cache)
         signals[key] = sig
         if start is None:
-            cols = [bars0.symbols.index(s) for s in strat.required_symbols() if s in symbols]
-            needed = {k: sig[k] for k in strat.required_signals() if k in sig}
-            warm = warmup_end(needed, replace(bars0, signals=sig), cols)
-            first = max(first, warm or 0)
+            first = max(first, strategy_warmup(strat, bars0, sig))
     bars = bars0.rows(first)
     signals = {k: {n: f.iloc[first:] for n, f in v.items()} for k, v in signals.items()}
     ended = data_ends(md, bars, calendars)
