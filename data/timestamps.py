@@ -242,8 +242,9 @@ def _text(
             first_row,
             "write every timestamp in one timezone (UTC or with an offset on every row)",
         )
-    if has_offset.all():
-        # daily bars at local midnight keep their local session date
+    if has_offset.all() and _local_midnight(text.iloc[[0, len(text) // 2, -1]], date_format):
+        # daily bars at local midnight keep their local session date (a quick look at
+        # three rows first: intraday files skip the second parse)
         naive = text.str.replace(_OFFSET_PART, "", regex=True)
         local = _parse(naive, date_format, file, symbol, first_row, trial=True)
         if local is not None and bool(local.notna().all()):
@@ -276,6 +277,16 @@ def _text(
             DATE_HINT,
         )
     return _in_range(pd.DatetimeIndex(parsed), text, file=file, symbol=symbol, first_row=first_row)
+
+
+def _local_midnight(text: pd.Series, date_format: str | None) -> bool:
+    """Whether every value of ``text`` (with offsets) is at midnight of its own clock."""
+    naive = text.str.replace(_OFFSET_PART, "", regex=True)
+    local = _parse(naive, date_format, "", "", 0, trial=True)
+    if local is None or not bool(local.notna().all()):
+        return False
+    wall = pd.DatetimeIndex(local).tz_localize(None)
+    return bool((wall == wall.normalize()).all())
 
 
 def _parse(
