@@ -64,7 +64,14 @@ class _Socket:
 
 
 def install(monkeypatch, wire: FredWire) -> FredWire:  # noqa: ANN001 - pytest's MonkeyPatch
-    """Route urllib's HTTPS requests (fredapi's only transport) to ``wire``."""
+    """Route urllib's HTTPS requests (fredapi's only transport) to ``wire``.
+
+    Skips when fredapi is not installed (it is in the dev extra): without it flowbt would
+    take the keyless CSV path, through a real ``requests`` session.
+    """
+    import pytest
+
+    pytest.importorskip("fredapi")
 
     class Connection(http.client.HTTPSConnection):
         def connect(self) -> None:  # no socket: the bytes are recorded instead
