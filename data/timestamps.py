@@ -77,6 +77,16 @@ def _yyyymmdd(values: np.ndarray) -> pd.DatetimeIndex | None:
     return pd.DatetimeIndex(parsed)
 
 
+def _yyyymmdd_valid(values: np.ndarray) -> np.ndarray:
+    """Per value: an integer that is a real YYYYMMDD date in 1678..2261."""
+    whole = np.mod(values, 1) == 0
+    text = pd.Series(np.where(whole, values, 0).astype("int64").astype(str))
+    parsed = pd.to_datetime(text, format="%Y%m%d", errors="coerce", utc=True)
+    years = values // 10_000
+    in_range = (years >= EARLIEST.year) & (years <= LATEST.year)
+    return np.asarray(whole & parsed.notna().to_numpy() & in_range)
+
+
 def _epoch(
     values: np.ndarray, *, file: str, symbol: str, first_row: int, integer: bool
 ) -> pd.DatetimeIndex:
@@ -148,6 +158,18 @@ def _numeric(
     dates = _yyyymmdd(values)
     if dates is not None:
         return pd.DatetimeIndex(dates.as_unit("ns"), name="date")
+    eight = (values >= 10_000_000) & (values < 100_000_000)
+    if eight.all():  # 8 digits each, but not all real YYYYMMDD dates
+        ok = _yyyymmdd_valid(values)
+        pos = int(np.flatnonzero(~ok)[0])
+        raise _fail(
+            f"date {values[pos]:.0f} is not a real YYYYMMDD date",
+            file,
+            symbol,
+            pos,
+            first_row,
+            "correct that row (YYYYMMDD, e.g. 20240131)",
+        )
     integer = pd.api.types.is_integer_dtype(raw.dtype) or bool(np.all(np.mod(values, 1) == 0))
     return _epoch(values, file=file, symbol=symbol, first_row=first_row, integer=integer)
 

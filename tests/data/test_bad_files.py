@@ -112,6 +112,13 @@ def test_yyyymmdd_integers_are_dates(tmp_path):
     assert frame.index[0] == pd.Timestamp("2020-03-19", tz="UTC")
 
 
+def test_an_impossible_yyyymmdd_names_its_row(tmp_path):
+    rows = [r.replace("2020-03-", "202003", 1) for r in GOOD]
+    rows[2] = "20200232" + rows[2][8:]
+    err = fails(write(tmp_path, rows))
+    assert err.row == 4 and "20200232 is not a real YYYYMMDD date" in err.what
+
+
 @pytest.mark.parametrize(
     ("dates", "what"),
     [
