@@ -28,6 +28,7 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=True,  # the same examples on every run and machine
+    database=None,
 )
 
 # real SPY sessions (Yahoo CSV export, March 2020)

@@ -178,6 +178,7 @@ CELLS = st.sampled_from(["", "inf", "nan", "-1", "1e308", "abc", "2020-02-30", "
     max_examples=12,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
