@@ -209,3 +209,16 @@ def test_fuzzed_files_exit_0_or_2_with_one_line(capsys, spy, row, column, cell, 
         else:
             assert code == 0, err
             assert (out / "metrics.json").is_file()
+
+
+def test_offset_daily_bars_are_sessions_not_24_7(tmp_path, capsys, spy_2019):
+    """Seoul-style stamps (local midnight, +09:00) used to land on the previous UTC day,
+    put Monday's bar on Sunday and annualise on 365."""
+    path = yahoo_csv(tmp_path / "SPY.csv", spy_2019, fmt="%Y-%m-%dT00:00:00+09:00")
+    out = tmp_path / "o"
+    code, stdout, err = run(capsys, "run", "sma_cross", "--data", str(path), "--out", str(out))
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["periods_per_year"] == 252 and metrics["calendar"] == "sessions"
+    equity = pd.read_csv(out / "equity.csv", parse_dates=["date"])
+    assert list(pd.DatetimeIndex(equity["date"]).date) == list(spy_2019.index.date)
