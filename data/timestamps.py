@@ -88,9 +88,11 @@ def _yyyymmdd_valid(values: np.ndarray) -> np.ndarray:
 
 
 def _epoch(
-    values: np.ndarray, *, file: str, symbol: str, first_row: int, integer: bool
+    values: np.ndarray, *, file: str, symbol: str, first_row: int, ints: np.ndarray | None
 ) -> pd.DatetimeIndex:
-    """Epoch numbers, each in the unit its magnitude says, as UTC instants."""
+    """Epoch numbers, each in the unit its magnitude says, as UTC instants. ``ints``:
+    the same numbers as exact int64 when the column holds integers (ns epochs do not
+    fit a float's 53 bits), else None."""
     size = np.abs(values)
     small = size < _EPOCH_UNITS[-1][0]
     if small.any():
@@ -110,8 +112,7 @@ def _epoch(
     scale = np.ones(len(values), dtype="int64")
     for bound, factor in reversed(_EPOCH_UNITS):
         scale[size >= bound] = factor
-    if integer:
-        ints = values.astype("int64")
+    if ints is not None:
         over = np.abs(ints) > np.iinfo(np.int64).max // scale
         nanos = np.where(over, 0, ints) * scale
     else:
@@ -170,8 +171,10 @@ def _numeric(
             first_row,
             "correct that row (YYYYMMDD, e.g. 20240131)",
         )
-    integer = pd.api.types.is_integer_dtype(raw.dtype) or bool(np.all(np.mod(values, 1) == 0))
-    return _epoch(values, file=file, symbol=symbol, first_row=first_row, integer=integer)
+    ints = None
+    if pd.api.types.is_integer_dtype(raw.dtype) and np.abs(values).max() < 9.2e18:
+        ints = raw.to_numpy(dtype="int64")  # exact, also for nanosecond epochs
+    return _epoch(values, file=file, symbol=symbol, first_row=first_row, ints=ints)
 
 
 def _day_month_order(

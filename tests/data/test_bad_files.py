@@ -143,6 +143,13 @@ def test_epoch_numbers_each_in_their_own_unit(tmp_path):
     pd.testing.assert_index_equal(frame.index, want)
 
 
+def test_nanosecond_epochs_are_exact(tmp_path):
+    stamps = [1584576000123456789, 1584662400123456791]  # not representable as floats
+    rows = [f"{s}{r[10:]}" for s, r in zip(stamps, GOOD, strict=False)]
+    frame = data.read_price_file(write(tmp_path, rows))
+    assert frame.index.asi8.tolist() == stamps
+
+
 def _dmy(rows: list[str], fmt: str) -> list[str]:
     return [pd.Timestamp(r[:10]).strftime(fmt) + r[10:] for r in rows]
 
