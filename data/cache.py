@@ -355,6 +355,15 @@ class Cache:
             sha256=frame_checksum(data),
             path=str(path),
         )
+        try:  # the same rules as on read: a file flowbt writes is one it will serve
+            check_frame(data, kind=entry.kind, label=str(path), symbol=symbol)
+        except DataError as exc:
+            raise DataError(
+                f"refusing to cache bad data: {exc.what}",
+                file=path,
+                symbol=symbol,
+                hint=exc.hint or "the cache was left unchanged",
+            ) from None
         table = pa.Table.from_pandas(data, preserve_index=True)
         meta = dict(table.schema.metadata or {})
         meta[META_KEY] = entry.model_dump_json(exclude={"path"}).encode()

@@ -30,6 +30,7 @@ from data.sources import (
     check_interval,
     interval_duration,
     provider_error,
+    redact,
 )
 
 BASIS = PriceBasis.RAW
@@ -145,7 +146,8 @@ def _check_not_garbage(ex: Any, *, source: str, symbol: str) -> None:
     text = body.lstrip()[:200]
     if text and text[0] not in "[{":
         raise DataError(
-            f"{ex.id} sent a non-JSON answer: {' '.join(text.split())[:80]!r}",
+            f"{ex.id} sent a non-JSON answer: "
+            f"{redact(' '.join(text.split())[:80], exchange_secrets(ex))!r}",
             file=source,
             symbol=symbol,
             hint="the exchange or a proxy is failing; try again later",

@@ -323,7 +323,7 @@ def test_fuzz_update_parameters(tmp_path_factory, capsys, network, source, symbo
         assert path == root / "cache" or path.is_relative_to(root / "cache")
     if code == 0:
         listed = Cache(root / "cache").list()
-        assert len(listed) == 1 and listed[0].rows == 10
+        assert len(listed) == 1 and 1 <= listed[0].rows <= 10  # --start may cut the bars
 
 
 @settings(
