@@ -199,6 +199,16 @@ def price_adjustment(md: data.MarketData, symbol: str, adjust: str | None, path:
     return adjust or ("total-return" if has_tr else "none")
 
 
+def _file_option(settings: dict[str, Any], key: str, given: str | None, source: str) -> str | None:
+    """``key`` (``date_format`` or ``adjust``) taken out of a config's ``settings``: the
+    option when given, else the config's value (a string), else None."""
+    value = settings.pop(key, None)
+    if value is not None and not isinstance(value, str):
+        example = "'%d/%m/%Y'" if key == "date_format" else "'total-return' or 'none'"
+        raise ValueError(f"invalid {key} = {value!r} ({source}); fix: set {key} = {example}")
+    return given if given is not None else value
+
+
 def run_backtest_cli(
     strategy: str | None,
     data_file: Path,
@@ -222,6 +232,9 @@ def run_backtest_cli(
     written to ``out/metrics.json``.
     """
     settings, source = cli_settings(config, strategy=strategy, params=params, fees=fees, mode=mode)
+    # how to read the file may come from the config too (`flowbt run` only; the options win)
+    date_format = _file_option(settings, "date_format", date_format, source)
+    adjust = _file_option(settings, "adjust", adjust, source)
     for key in ("universe", "symbols", "benchmark", "sleeves"):
         if key in settings:
             raise ValueError(

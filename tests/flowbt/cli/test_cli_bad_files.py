@@ -222,3 +222,32 @@ def test_offset_daily_bars_are_sessions_not_24_7(tmp_path, capsys, spy_2019):
     assert metrics["periods_per_year"] == 252 and metrics["calendar"] == "sessions"
     equity = pd.read_csv(out / "equity.csv", parse_dates=["date"])
     assert list(pd.DatetimeIndex(equity["date"]).date) == list(spy_2019.index.date)
+
+
+def test_a_run_config_may_say_how_to_read_the_file(tmp_path, capsys, spy_2019):
+    frame = spy_2019[spy_2019.index.day <= 12]
+    path = yahoo_csv(tmp_path / "SPY.csv", frame, fmt="%d/%m/%Y")
+    config = tmp_path / "run.toml"
+    config.write_text(
+        'strategy = "sma_cross"\nparams = { fast = 3, slow = 8 }\n'
+        'date_format = "%d/%m/%Y"\nadjust = "none"\n'
+    )
+    out = tmp_path / "o"
+    code, _, err = run(
+        capsys, "run", "--config", str(config), "--data", str(path), "--out", str(out)
+    )
+    assert code == 0, err
+    assert json.loads((out / "metrics.json").read_text())["adjust"] == "none"
+    equity = pd.read_csv(out / "equity.csv", parse_dates=["date"])
+    assert list(pd.DatetimeIndex(equity["date"]).date) == list(frame.index.date)
+    # the option wins over the config
+    out = tmp_path / "p"
+    code, _, err = run(capsys, "run", "--config", str(config), "--data", str(path), "--out",
+                       str(out), "--adjust", "total-return")  # fmt: skip
+    assert code == 0, err
+    assert json.loads((out / "metrics.json").read_text())["adjust"] == "total-return"
+    # `flowbt backtest` reads no file: the keys are refused there, not ignored
+    code, stdout, err = run(
+        capsys, "backtest", "--config", str(config), "--out", str(tmp_path / "q")
+    )
+    assert_user_error(code, stdout, err, "unknown key date_format")
