@@ -33,6 +33,8 @@ from data.sources import RequestError
 FUZZ = settings(
     max_examples=50,
     deadline=None,
+    derandomize=True,  # the same examples on every run and machine
+    database=None,  # nothing written beside the tests
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

@@ -45,6 +45,8 @@ SENTINEL = "sentinelKEY0123456789abcdef0001"  # a FRED key is 32 lower-case alph
 FUZZ = settings(
     max_examples=50,
     deadline=None,
+    derandomize=True,  # the same examples on every run and machine
+    database=None,  # nothing written beside the tests
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

@@ -287,6 +287,8 @@ _WORD = st.one_of(
 @settings(
     max_examples=40,
     deadline=None,
+    derandomize=True,  # the same examples on every run and machine
+    database=None,  # nothing written beside the tests
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
@@ -327,7 +329,11 @@ def test_fuzz_update_parameters(tmp_path_factory, capsys, network, source, symbo
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=30,
+    deadline=None,
+    derandomize=True,  # the same examples on every run and machine
+    database=None,  # nothing written beside the tests
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(rows=st.one_of(st.integers(-50, 50), _WORD))
 def test_fuzz_show_rows(capsys, bundled, rows):
