@@ -183,12 +183,10 @@ def check_frame(frame: pd.DataFrame, *, kind: str, label: str, symbol: str) -> p
             )
     check_order(index, file=label, symbol=symbol)
     values = frame.to_numpy(dtype="float64")
-    if np.isinf(values).any() or (kind == "series" and np.isnan(values).any()):
-        pos = int(
-            np.flatnonzero(
-                (~np.isfinite(values) if kind == "series" else np.isinf(values)).any(axis=1)
-            )[0]
-        )
+    # prices may hold NaN where check_prices has its own rule; inf never, in any column
+    bad = (~np.isfinite(values) if kind == "series" else np.isinf(values)).any(axis=1)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
         raise DataError(
             f"non-finite value on {index[pos].isoformat()}", file=label, symbol=symbol, row=pos + 1
         )
