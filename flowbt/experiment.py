@@ -164,14 +164,27 @@ def lay_options(
         given = settings.get("strategy")
         if given is not None and given != strategy:
             raise ValueError(
-                f"strategy {strategy!r} on the command line but {given!r} in {source}; "
-                "fix: drop one of them"
+                f"strategy {strategy!r} on the command line but {given!r} in the file"
+                f" ({source}); fix: drop one of them"
             )
         settings["strategy"] = strategy
     if "strategy" not in settings:
         raise ValueError(
             f"no strategy given ({source}); fix: name one, e.g. `flowbt {command} cta_trend`"
         )
+    name = settings["strategy"]
+    if not isinstance(name, str):
+        raise ValueError(
+            f"invalid strategy = {name!r}: not a strategy name ({source}); fix: strategy ="
+            ' "cta_trend" (any name from `flowbt strategies list`)'
+        )
+    examples = {"params": "params = { fast = 10 }", "costs": "[costs] with fees = 0.001"}
+    for key, example in examples.items():
+        if key in settings and not isinstance(settings[key], dict):
+            raise ValueError(
+                f"invalid {key} = {settings[key]!r}: not a table ({source}); fix: write it"
+                f" as a table, e.g. {example}"
+            )
     if fees is not None:
         settings["costs"] = {**settings.get("costs", {}), "fees": fees}
     settings.update({k: v for k, v in options.items() if v is not None})
