@@ -39,6 +39,7 @@ from flowbt.report.compare import load_runs, render
 from flowbt.report.files import (
     check_out_dir,
     flowbt_mark,
+    free_name,
     prepare_out_dir,
     read_mark,
     remove_earlier_outputs,
@@ -131,7 +132,12 @@ def run_book(
     runs = runs if runs is not None else default_runs()
     extra = [INDEX_FILE, *(TEARSHEET_FILES if tearsheet else ())]
     for run in runs:  # every run's folder is checked before any work
-        check_out_dir(out / run.name, "run", files=run_files(extra=extra))
+        try:
+            check_out_dir(out / run.name, "run", files=run_files(extra=extra))
+        except ValueError as exc:  # the fix is about the book's --out, not the run's folder
+            what = str(exc).partition("; fix: ")[0]
+            fix = f"pick a new or empty folder for the book, e.g. --out {free_name(out)}"
+            raise ValueError(f"{what}; fix: {fix}") from None
     stale = [n for n in _earlier_runs(out) if n not in {r.name for r in runs}]
     prepare_out_dir(out, "book", files=BOOK_FILES, marker=BOOK_FILE)
     for name in stale:  # an earlier book's run this one does not make: its files only

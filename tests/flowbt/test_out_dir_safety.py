@@ -330,3 +330,19 @@ def test_a_short_bundled_window_warns_too(
     assert code == 0, err
     (warning,) = json.loads((out / "metrics.json").read_text())["warnings"]
     assert "needs more than 40 bars" in warning and "WARNING:" in stdout
+
+
+def test_a_foreign_run_folder_inside_a_book_is_refused_with_the_books_fix(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "results"
+    (out / "a").mkdir(parents=True)
+    mark = {"schema": 1, "kind": "book", "files": [BOOK_FILE]}
+    (out / BOOK_FILE).write_text(json.dumps({"flowbt": mark, "runs": ["a"]}))
+    (out / "a" / MANIFEST).write_text("{}")
+    (out / "a" / "mine.csv").write_text("x\n")
+    before = snapshot(out)
+    runs = [BookRun("a", Experiment(strategy="sma_cross", symbols=("SPY",)))]
+    with pytest.raises(ValueError, match=rf"did not write \({out / 'a'}\); fix: .* --out {out}-2$"):
+        run_book(out, runs=runs)
+    assert snapshot(out) == before
