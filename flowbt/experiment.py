@@ -48,6 +48,9 @@ class Costs(CostModel):
     fee default)."""
 
     fees: float = Field(DEFAULT_FEES, ge=0.0, le=0.1, description="fraction of notional per fill")
+    fixed_fees: float = Field(
+        0.0, ge=0.0, le=1e9, allow_inf_nan=False, description="quote currency per fill"
+    )
 
 
 class Experiment(BaseModel):
@@ -68,7 +71,7 @@ class Experiment(BaseModel):
     drift_threshold: float | None = Field(None, ge=0.0, le=1.0)
     mode: Literal["event", "vector"] = "event"
     benchmark: str | None = None
-    init_cash: float = Field(100_000.0, gt=0)
+    init_cash: float = Field(100_000.0, gt=0, le=1e15, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _coherent(self) -> Experiment:
@@ -82,6 +85,13 @@ class Experiment(BaseModel):
             raise ValueError("give universe or symbols, not both")
         if self.symbols is not None and not self.symbols:
             raise ValueError("symbols must name at least one symbol")
+        if self.symbols is not None and len(set(self.symbols)) < len(self.symbols):
+            twice = sorted({s for s in self.symbols if self.symbols.count(s) > 1})
+            raise ValueError(f"symbols names {', '.join(twice)} more than once")
+        for key in ("start", "end"):  # pandas' timestamps span 1677-09-21..2262-04-11
+            day = getattr(self, key)
+            if day is not None and not 1678 <= day.year <= 2261:
+                raise ValueError(f"{key} {day} is outside the years 1678..2261")
         if self.start and self.end and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         self.build_strategy()  # parameters checked against the strategy's own model
@@ -301,6 +311,10 @@ def _model_fix(msg: str) -> str:
         return "remove sleeves, or set strategy = 'composite'"
     if msg.startswith("symbols must"):
         return "name symbols, e.g. --symbols SPY"
+    if "more than once" in msg:
+        return "name each symbol once, e.g. --symbols SPY,QQQ"
+    if "outside the years" in msg:
+        return "give a date in 1678..2261, e.g. --start 2020-01-02"
     if "is before start" in msg:
         return "set end after start (--start/--end YYYY-MM-DD)"
     return "correct it as the message says (`flowbt strategies list`)"

@@ -77,6 +77,8 @@ def cases(tmp_path: Path, csv: Path) -> list[tuple[str, tuple[str, ...], str]]:
     fees = _toml(tmp_path, "f.toml", 'strategy = "sma_cross"\n[costs]\nfees = 0.5\n')
     param = _toml(tmp_path, "p.toml", 'strategy = "sma_cross"\nparams = { fast = "x" }\n')
     dates = _toml(tmp_path, "d.toml", 'strategy = "sma_cross"\nstart = 2030-01-02\n')
+    cash = _toml(tmp_path, "c.toml", 'strategy = "sma_cross"\ninit_cash = inf\n')
+    kind = _toml(tmp_path, "t.toml", 'strategy = ["sma_cross"]\n[costs]\nfees = 0.001\n')
     return [
         ("run", (*run, "--param", "fast=abc"), "fast"),
         ("run", (*run, "--param", "speed=3"), "unknown parameter speed"),
@@ -105,6 +107,8 @@ def cases(tmp_path: Path, csv: Path) -> list[tuple[str, tuple[str, ...], str]]:
         ("run", ("run", *data, "--config", param), "fast"),
         ("run", ("run", *data, "--config", dates), "no bars between"),
         ("run", ("run", "sma_cross", "--config", bad_toml, *data), "b.toml"),
+        ("run", ("run", *data, "--config", cash), "init_cash"),
+        ("run", ("run", *data, "--config", kind), "not a strategy name"),
         ("backtest", ("backtest", "nope"), "unknown strategy"),
         ("backtest", (*bt[:2], "--symbols", "NOPE"), "NOPE"),
         ("backtest", (*bt[:2], "--symbols", " , "), "--symbols"),
@@ -114,6 +118,8 @@ def cases(tmp_path: Path, csv: Path) -> list[tuple[str, tuple[str, ...], str]]:
         ("backtest", (*bt[:4], "--start", "soon"), "start"),
         ("backtest", (*bt[:4], "--start", "2024-02-01", "--end", "2024-01-01"), "before start"),
         ("backtest", (*bt, "--param", "slow=1"), "slow"),
+        ("backtest", (*bt[:2], "--symbols", "SPY,SPY", *window), "SPY more than once"),
+        ("backtest", (*bt[:4], "--start", "1500-01-01"), "1678..2261"),
         ("backtest", ("backtest", "cta_trend", "--param", "target_vol=7"), "target_vol"),
         ("backtest", ("backtest",), "no strategy given"),
         ("optimize", ("optimize", "sma_cross", "--random", "0"), "--random"),

@@ -13,6 +13,7 @@ import contextlib
 import io
 import itertools
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -47,7 +48,21 @@ BAD_VALUES = [
     "true", "[]", "{}", '"ünï ☃"', '""', "2020-02-29", "1500-01-01", "9999-12-31",
     "{ fast = 50, slow = 10 }", "{ speed = 3 }", '{ fast = "x" }', "{ fast = 1e9 }",
     '"vector"', '"close"', '"every_bar"', '"composite"', '"cta_trend"',
+    '"SPY"', '["SPY", "SPY"]', "[1]", '["NOPE"]', '["QQQ"]', '"crypto"', '"mars"', "1e15",
+    "2024-01-02T10:00:00", "[{ strategy = 3 }]",
 ]  # fmt: skip
+BACKTEST_TOML = [
+    'strategy = "sma_cross"',
+    'symbols = ["SPY"]',
+    "start = 2024-01-02",
+    "end = 2024-04-30",
+    'benchmark = "SPY"',
+    "params = { fast = 5, slow = 20 }",
+    "drift_threshold = 0.0",
+    "[costs]",
+    "fees = 0.001",
+    "fixed_fees = 0.0",
+]
 WEIRD_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
 
 
@@ -133,6 +148,29 @@ def test_mutated_experiment_files(workspace: Path, lines: list[str]) -> None:
     code, stdout, err = invoke(argv)
     check_outcome(code, stdout, err, out)
     assert {p: p.read_bytes() for p in inputs} == inputs
+
+
+@pytest.fixture(scope="module")
+def on_the_bundle(bundle: object) -> Iterator[None]:
+    """``flowbt backtest`` reads the session's bundle (loaded once) for this module."""
+    import data
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(data, "load", lambda *a, **k: bundle)
+        yield
+
+
+@settings(FUZZ, max_examples=25)
+@given(lines=mutated_lines(BACKTEST_TOML))
+def test_mutated_backtest_configs(workspace: Path, on_the_bundle: None, lines: list[str]) -> None:
+    config = workspace / f"bt{next(_counter)}.toml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = config.read_bytes()
+    out = workspace / f"bt-out{next(_counter)}"
+    argv = ["backtest", "--config", str(config), "--no-tearsheet", "--out", str(out)]
+    code, stdout, err = invoke(argv)
+    check_outcome(code, stdout, err, out)
+    assert config.read_bytes() == before
 
 
 def _garbled(text: str) -> st.SearchStrategy[str]:
