@@ -85,11 +85,14 @@ def out_error(what: str, out: Path | str, fix: str) -> ValueError:
 
 def free_name(out: Path) -> Path:
     """A sibling of ``out`` that does not exist yet (``out-2``, ``out-3``, ...)."""
+    out = Path(out)
+    if not out.name:  # ".", "/" or "": name the folder itself (or one beside it)
+        out = out.resolve() if out.resolve().name else Path("results")
     for k in range(2, 10_000):
-        candidate = out.with_name(f"{out.name or 'results'}-{k}")
+        candidate = out.with_name(f"{out.name}-{k}")
         if not candidate.exists():
             return candidate
-    return out.with_name(f"{out.name or 'results'}-new")
+    return out.with_name(f"{out.name}-new")
 
 
 def _pick_new(out: Path) -> str:

@@ -346,3 +346,14 @@ def test_a_foreign_run_folder_inside_a_book_is_refused_with_the_books_fix(
     with pytest.raises(ValueError, match=rf"did not write \({out / 'a'}\); fix: .* --out {out}-2$"):
         run_book(out, runs=runs)
     assert snapshot(out) == before
+
+
+def test_the_suggested_folder_is_free(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowbt.report.files import free_name
+
+    (tmp_path / "res").mkdir()
+    (tmp_path / "res-2").mkdir()
+    assert free_name(tmp_path / "res") == tmp_path / "res-3"
+    monkeypatch.chdir(tmp_path / "res")
+    assert free_name(Path(".")) == tmp_path / "res-3"  # "." names the folder itself
+    assert not free_name(Path("/")).exists()
