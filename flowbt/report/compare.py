@@ -593,7 +593,11 @@ def render(runs: list[Run], benchmark: str | None) -> tuple[str, dict[str, Any]]
         ),
         _img(_chart([("", drawdown)], colors, "Drawdown", "% below the running peak"), "drawdown"),
     ]
-    roll = _img(_chart(panels, colors, "Rolling Sharpe (annualised)", "Sharpe"), "rolling Sharpe")
+    roll = (  # runs shorter than the shortest window have no rolling Sharpe to draw
+        _img(_chart(panels, colors, "Rolling Sharpe (annualised)", "Sharpe"), "rolling Sharpe")
+        if panels
+        else ""
+    )
     summaries = {r.label: r.summary or {} for r in runs}
     columns = [_metric_column(w, ppy[n], summaries.get(n, {})) for n, w in windows.items()]
     metrics = [[k, *(c[i] for c in columns)] for i, k in enumerate(_METRICS)]

@@ -366,3 +366,13 @@ def test_quantstats_multi_column_charts_stop_at_nine_runs():
     core.plot_timeseries(returns.iloc[:, :9], show=False)  # 9 runs draw
     with pytest.raises(IndexError):
         core.plot_timeseries(returns, show=False)
+
+
+def test_runs_shorter_than_the_rolling_window_still_compare(bundle, tmp_path):
+    """Two 6-month runs: no 6- or 12-month rolling Sharpe exists; the page says so
+    instead of failing on an empty chart (it raised 'bottom cannot be >= top')."""
+    kw = {"start": "2024-01-02", "end": "2024-06-28"}
+    runs = [flowbt.backtest(s, bundle, **kw) for s in ("buyback_blackout", "vix_hedge")]
+    page = flowbt.compare(runs, tmp_path / "cmp").read_text(encoding="utf-8")
+    assert "The runs are too short." in page and 'alt="rolling Sharpe"' not in page
+    assert 'alt="equity (linear)"' in page
