@@ -33,7 +33,7 @@ from flowbt.experiment import (
     load_config,
     validation_line,
 )
-from flowbt.report.files import check_out_dir, run_files, seal_outputs, write_json, write_results
+from flowbt.report.files import check_out_dir, run_files, seal_outputs, write_results
 from flowbt.runs import run_experiment, short_data_warnings
 from strategies.registry import get_strategy, known_strategies
 
@@ -285,9 +285,8 @@ def run_backtest_cli(
         else "as stored" + ("" if adjust == "none" else " (the file has no Adj Close column)")
     )
     result.manifest["data"]["repairs"] = [q.line() for q in md.quirks]
-    metrics = write_results(result, out, warnings=short_data_warnings(strat, result))
-    metrics["adjust"] = adjusted
-    write_json(out / "metrics.json", metrics)
+    metrics = write_results(result, out, warnings=short_data_warnings(strat, result),
+                            extra_metrics={"adjust": adjusted})  # fmt: skip
     seal_outputs(out)  # the manifest lists every file the run wrote
     return metrics
 

@@ -27,7 +27,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +268,7 @@ def write_results(
     overlays: Sequence[Overlay] | None = None,
     extra_files: Sequence[str] = (),
     warnings: Sequence[str] = (),
+    extra_metrics: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write the results folder; returns the metrics written to metrics.json.
 
@@ -278,7 +279,8 @@ def write_results(
     ``overlays`` (`flowbt.report.events`) are marked on the equity chart.
     ``extra_files``: what the caller writes into ``out`` afterwards (tearsheet.html,
     index.html, ...), listed in the manifest so a rerun may remove them; ``warnings``:
-    what the run could not do as asked (metrics.json ``warnings``). The manifest is
+    what the run could not do as asked (metrics.json ``warnings``); ``extra_metrics``:
+    more fields of metrics.json (e.g. ``adjust`` of `flowbt run`). The manifest is
     written first, so even a run cut short leaves a folder flowbt recognises.
     """
     files = run_files(plot=plot, extra=extra_files)
@@ -291,6 +293,7 @@ def write_results(
     metrics["data_end"] = result.manifest.get("data_end", {})
     metrics["fx_stale_from"] = (result.manifest.get("fx") or {}).get("stale_from")
     metrics["warnings"] = list(warnings)
+    metrics.update(json_clean(dict(extra_metrics or {})))
     write_json(out / "metrics.json", metrics)
     equity = pd.DataFrame({"date": result.equity.index, "equity": result.equity.to_numpy()})
     equity.to_csv(out / "equity.csv", index=False)
