@@ -23,6 +23,7 @@ from data.bundle import load_bundle, manifest
 from data.errors import DataError
 from data.online import cache_summary, update_many
 from flowbt.cli.output import console, table
+from flowbt.cli.run import parse_mapping
 
 data_app = typer.Typer(help="List, show and update market data.", no_args_is_help=True)
 EXIT_STALE = 3  # `flowbt data update`: a refresh failed, the cached copy was served
@@ -89,13 +90,33 @@ def data_show(
     ] = "bundled",
     exchange: Annotated[str, typer.Option(help="ccxt exchange id.")] = "binance",
     rows: Annotated[int, typer.Option(help="Rows to print from each end (1 or more).")] = 5,
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            "--date-format", help="A file's date order, e.g. %d/%m/%Y (csv/parquet only)."
+        ),
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="A file's column as a field, COLUMN=FIELD (repeatable)."),
+    ] = None,
+    repair: Annotated[
+        bool, typer.Option(help="Widen high/low and drop empty bars of a file, reporting each.")
+    ] = False,
 ) -> None:
-    """Provenance, basis or publication lag, and the first/last rows of one series."""
+    """Provenance, basis or publication lag, and the first/last rows of one series
+    (a bundled name, a cached symbol, or a price file with --source csv|parquet)."""
     if rows < 1:
         raise DataError(
             f"--rows must be at least 1, got {rows}",
             symbol=name,
             hint=f"flowbt data show {name} --rows 5 prints the first and last 5 rows",
+        )
+    if source == "bundled" and (date_format or mapping or repair):
+        raise DataError(
+            "--date-format, --map and --repair apply to price files only",
+            symbol=name,
+            hint=f"flowbt data show FILE.csv --source csv --date-format ..., or drop them for {name}",
         )
     if source == "bundled":
         entry_kind = next(
@@ -110,7 +131,13 @@ def data_show(
         kwargs[{"price": "symbols", "macro": "macro", "event": "events"}[entry_kind]] = [name]
         md = data.load(source="bundled", start=start, end=end, **kwargs)
     else:
-        md = data.load([name], source=source, start=start, end=end, exchange=exchange)
+        files = source in ("csv", "parquet")  # the file options; others refuse them
+        extra: dict[str, Any] = (
+            {"date_format": date_format, "mapping": parse_mapping(mapping), "repair": repair}
+            if files or date_format or mapping
+            else {}
+        )
+        md = data.load([name], source=source, start=start, end=end, exchange=exchange, **extra)
         name = next(iter({**md.prices, **md.macro}))  # a file path loads as its stem
     info = md.provenance(name)
     if info.kind == "price":

@@ -122,11 +122,10 @@ def _typed(fix: str, option: str, value: str | None) -> list[str]:
     return [option, value]
 
 
-def test_hints_name_options_that_exist_and_work(tmp_path, capsys, spy_2019):
-    """Every --option a file error suggests is one `flowbt run` has, and typing the
-    suggested --map, --repair or --date-format fix makes the run succeed."""
-    code, help_text, _ = run(capsys, "run", "--help")
-    assert code == 0
+def _fixable_files(
+    tmp_path: Path, spy_2019: pd.DataFrame
+) -> dict[str, tuple[Path, str, str | None]]:
+    """Files whose error suggests a typeable fix: name -> (file, option, value)."""
     cases: dict[str, tuple[Path, str, str | None]] = {}
     odd = spy_2019.rename_axis("When").rename(columns={"close": "Close"})
     odd.index = odd.index.strftime("%Y-%m-%d")
@@ -142,6 +141,15 @@ def test_hints_name_options_that_exist_and_work(tmp_path, capsys, spy_2019):
     clash = yahoo_csv(tmp_path / "clash" / "SPY.csv", spy_2019)
     pd.read_csv(clash).assign(close=1.0).to_csv(clash, index=False)  # 'Close' and 'close'
     cases["clash"] = (clash, "--map", "Close=close")
+    return cases
+
+
+def test_hints_name_options_that_exist_and_work(tmp_path, capsys, spy_2019):
+    """Every --option a file error suggests is one `flowbt run` has, and typing the
+    suggested --map, --repair or --date-format fix makes the run succeed."""
+    code, help_text, _ = run(capsys, "run", "--help")
+    assert code == 0
+    cases = _fixable_files(tmp_path, spy_2019)
     for name, (path, option, value) in cases.items():
         args = ("run", "sma_cross", "--data", str(path), *FAST)
         code, stdout, err = run(capsys, *args, "--out", str(tmp_path / f"{name}-1"))
@@ -159,6 +167,24 @@ def test_hints_name_options_that_exist_and_work(tmp_path, capsys, spy_2019):
         if name == "clash":  # the run used 'Close', not the 1.0 of 'close'
             equity = pd.read_csv(out / "equity.csv")
             assert equity["equity"].nunique() > 1
+
+
+def test_data_show_takes_the_fixes_file_errors_suggest(tmp_path, capsys, spy_2019):
+    """`flowbt data show FILE --source csv` gets the same errors as `flowbt run`: every
+    option their fix names exists on `data show`, and typing it shows the file."""
+    code, help_text, _ = run(capsys, "data", "show", "--help")
+    assert code == 0
+    for name, (path, option, value) in _fixable_files(tmp_path, spy_2019).items():
+        args = ("data", "show", str(path), "--source", "csv")
+        code, stdout, err = run(capsys, *args)
+        assert_user_error(code, stdout, err, str(path))
+        fix = err.split("; fix: ", 1)[1]
+        for each in set(re.findall(r"(--[a-z][a-z-]+)", fix)):
+            assert each in help_text, (name, each, err)
+        code, stdout, err = run(capsys, *args, *_typed(fix, option, value))
+        assert code == 0 and "rows: " in stdout, (name, err)
+    code, stdout, err = run(capsys, "data", "show", "SPY", "--date-format", "%d/%m/%Y")
+    assert_user_error(code, stdout, err, "price files only")
 
 
 def test_a_semicolon_file_is_named_as_such(tmp_path, capsys, spy_2019):
