@@ -72,6 +72,9 @@ class Experiment(BaseModel):
     mode: Literal["event", "vector"] = "event"
     benchmark: str | None = None
     init_cash: float = Field(100_000.0, gt=0, le=1e15, allow_inf_nan=False)
+    # prices traded: "total-return" back-adjusts OHLC by adj_close / close where the data
+    # carries dividends (a raw+tr series, e.g. the bundle's SPY); "none" trades them as stored
+    adjust: Literal["total-return", "none"] = "total-return"
 
     @model_validator(mode="after")
     def _coherent(self) -> Experiment:

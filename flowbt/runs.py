@@ -78,9 +78,11 @@ def run_experiment(
         mode=exp.mode,
         start=start,
         end=end,
+        adjust=exp.adjust == "total-return",
         signal_cache=cache,
     )
     result.manifest["experiment"] = exp.model_dump(mode="json")
+    result.manifest.setdefault("data", {})["adjust"] = exp.adjust
     bench = benchmark_close(md, benchmark) if benchmark else None
     signal = run_signal(result, strat, md, cache) if plot else None
     marks = None
@@ -97,6 +99,7 @@ def run_experiment(
         overlays=marks if plot else None,
         extra_files=extra,
         warnings=short_data_warnings(strat, result),
+        extra_metrics={"adjust": exp.adjust},
     )
     written["benchmark"] = benchmark
     if tearsheet:

@@ -318,9 +318,10 @@ def run_backtest_bundled(
     benchmark: str | None = None,
     tearsheet: bool = True,
     plot: bool = True,
+    adjust: str | None = None,
 ) -> dict[str, Any]:
     """Validate, run ``strategy`` (or the ``config`` experiment) on the bundled snapshot,
-    write ``out``; returns metrics."""
+    write ``out``; returns metrics. ``adjust``: total-return (default) or none."""
     settings, source = cli_settings(
         config,
         strategy=strategy,
@@ -332,6 +333,7 @@ def run_backtest_bundled(
         start=start,
         end=end,
         benchmark=benchmark,
+        adjust=adjust,
     )
     return run_experiment(experiment(settings, source), Path(out), tearsheet=tearsheet, plot=plot)
 
@@ -432,6 +434,14 @@ def register(app: typer.Typer) -> None:
         tearsheet: Annotated[
             bool, typer.Option(help="write tearsheet.html and quantstats.csv")
         ] = True,
+        adjust: Annotated[
+            str | None,
+            typer.Option(
+                "--adjust",
+                help="total-return (default: OHLC back-adjusted for dividends where the data"
+                " has them) or none (prices as stored)",
+            ),
+        ] = None,
     ) -> None:
         """Backtest a strategy on the bundled data, signals included; writes a tearsheet."""
         m = run_backtest_bundled(
@@ -447,5 +457,6 @@ def register(app: typer.Typer) -> None:
             end=end,
             benchmark=benchmark,
             tearsheet=tearsheet,
+            adjust=adjust,
         )
         typer.echo(summary_line(m["strategy"], m, out, window=True))

@@ -80,7 +80,9 @@ def build_setup(
         raise ValueError(f"{exp.strategy} names no default symbols; fix: pass --symbols A,B")
     start = exp.start.isoformat() if exp.start else None
     end = exp.end.isoformat() if exp.end else None
-    bars0, calendars, _ = market_bars(md, symbols, start=start, end=end)
+    bars0, calendars, _ = market_bars(
+        md, symbols, start=start, end=end, adjust=exp.adjust == "total-return"
+    )
     cache = signal_cache if signal_cache is not None else {}
     reps: dict[str, Any] = {}
     for params in [dict(space.fixed), *trials]:

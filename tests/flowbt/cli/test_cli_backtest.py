@@ -109,3 +109,30 @@ def test_summary_says_which_symbols_stopped_trading_when_their_data_ended(tmp_pa
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["data_end"] == {"BTC-USD": "2026-06-05"}
     assert "BTC-USD data ended 2026-06-05 (sold there)" in stdout
+
+
+def test_adjust_none_trades_the_stored_prices(tmp_path, capsys, bundled):
+    """`--adjust none` fills at SPY's raw opens; the default (total-return) at the opens
+    back-adjusted by adj_close / close of the same session, as the bundle's rule says.
+    The choice lands in metrics.json and the manifest."""
+    import pandas as pd
+
+    spy = bundled.price("SPY")
+    factor = spy["adj_close"] / spy["close"]
+    for adjust, want_price in (("none", spy["open"]), ("total-return", spy["open"] * factor)):
+        out = tmp_path / adjust
+        args = ("backtest", "sma_cross", "--symbols", "SPY", "--start", "2019-01-02",
+                "--end", "2019-12-31", "--param", "fast=5", "--param", "slow=20",
+                "--no-tearsheet", "--out", str(out), "--adjust", adjust)  # fmt: skip
+        code, _, err = run(capsys, *args)
+        assert code == 0, err
+        orders = pd.read_csv(out / "orders.csv", parse_dates=["date"])
+        assert len(orders) > 4
+        days = pd.DatetimeIndex(orders["date"]).tz_convert(None).normalize()
+        opens = want_price.set_axis(pd.DatetimeIndex(spy.index).tz_convert(None).normalize())
+        assert orders["price"].to_numpy() == pytest.approx(opens.loc[days].to_numpy(), rel=1e-12)
+        assert json.loads((out / "metrics.json").read_text())["adjust"] == adjust
+        assert json.loads((out / "manifest.json").read_text())["data"]["adjust"] == adjust
+    code, stdout, err = run(capsys, "backtest", "sma_cross", "--adjust", "dividends",
+                            "--out", str(tmp_path / "bad"))  # fmt: skip
+    assert code == 2 and "adjust" in err and "fix:" in err and not (tmp_path / "bad").exists()
