@@ -51,8 +51,9 @@ class Optimization:
         start = str(self.setup.bars.index[0].date())
         end = self.experiment.end.isoformat() if self.experiment.end else None
         result = run_market(
-            strat, self.market, self.experiment.backtest_config(), start=start, end=end
-        )
+            strat, self.market, self.experiment.backtest_config(), start=start, end=end,
+            adjust=self.experiment.adjust == "total-return",
+        )  # fmt: skip
         return Backtest(result, self.market)
 
     def report(self) -> str:

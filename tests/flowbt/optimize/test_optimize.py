@@ -603,3 +603,21 @@ def test_a_foreign_folder_is_refused_and_left_untouched(tmp_path, md, fast):
     with pytest.raises(ValueError, match="is a file.*fix:"):
         optimize("buyback_blackout", md, **fast, out=afile)
     assert afile.read_text() == "x"
+
+
+def test_an_experiment_with_adjust_none_sweeps_the_stored_prices(md, tmp_path, signal_cache):
+    """``adjust = "none"`` in the experiment file: every trial, and the chosen one's
+    backtest, trade SPY as stored (no dividend back-adjustment), as run_market does."""
+    config = tmp_path / "exp.toml"
+    config.write_text('strategy = "sma_cross"\nsymbols = ["SPY"]\nadjust = "none"\n')
+    opt = optimize(config=config, md=md, grid=["fast=5,10", "slow=50"], start=START,
+                   spa_reps=20)  # fmt: skip
+    cls = get_strategy("sma_cross")
+    for _, row in opt.results.iterrows():
+        strat = cls(cls.Params(fast=int(row["fast"]), slow=int(row["slow"])), symbols=["SPY"])
+        raw = run_market(strat, md, opt.setup.config, start=START, adjust=False).stats()
+        tr = run_market(strat, md, opt.setup.config, start=START).stats()
+        assert row["final_equity"] == pytest.approx(raw["final_equity"], rel=1e-12)
+        assert raw["final_equity"] != pytest.approx(tr["final_equity"], rel=1e-6)
+    best = opt.backtest().stats()
+    assert best["final_equity"] == pytest.approx(opt.results["final_equity"].max(), rel=1e-12)
