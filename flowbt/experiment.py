@@ -298,7 +298,15 @@ def config_error_line(exc: ValidationError, source: str) -> str:
         fix = f"set {loc} = {day} (a real date)" if source != "options" else f"--{loc} {day}"
         return f"invalid {loc} = {value!r}: {msg} ({source}); fix: {fix}"
     fix = f"set {loc} to {allowed}" if allowed else f"correct {loc} ({_keys_hint(err)})"
+    if source == "options" and loc in OPTION_KEYS and "expected" in ctx:
+        # a command-line option: the fix is the option with its first allowed value
+        first = str(ctx["expected"]).split(" or ")[0].split(",")[0].strip().strip("'\"")
+        fix = f"--{OPTION_KEYS[loc]} {first} (one of {ctx['expected']})"
     return f"invalid {loc} = {value!r}: {msg} ({source}); fix: {fix}"
+
+
+OPTION_KEYS = {"adjust": "adjust", "mode": "mode", "universe": "universe"}
+"""Experiment keys set by a command-line option of the same name (their errors name it)."""
 
 
 def _model_fix(msg: str) -> str:

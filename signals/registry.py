@@ -72,5 +72,8 @@ def get_signal(name: str) -> SignalSpec:
     _load_all()
     if name not in _REGISTRY:
         known = ", ".join(sorted(_REGISTRY)) or "none"
-        raise ValueError(f"unknown signal {name!r}; known signals: {known}")
+        raise ValueError(
+            f"unknown signal {name!r}; known signals: {known} (signal registry);"
+            " fix: pick one of them (`flowbt signals list` describes each)"
+        )
     return _REGISTRY[name]

@@ -135,4 +135,4 @@ def test_adjust_none_trades_the_stored_prices(tmp_path, capsys, bundled):
         assert json.loads((out / "manifest.json").read_text())["data"]["adjust"] == adjust
     code, stdout, err = run(capsys, "backtest", "sma_cross", "--adjust", "dividends",
                             "--out", str(tmp_path / "bad"))  # fmt: skip
-    assert code == 2 and "adjust" in err and "fix:" in err and not (tmp_path / "bad").exists()
+    assert code == 2 and "fix: --adjust total-return" in err and not (tmp_path / "bad").exists()

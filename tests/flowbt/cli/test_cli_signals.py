@@ -119,6 +119,7 @@ def test_plot_svg_and_overwrite_of_the_named_file(capsys, tmp_path):
     ("args", "needle"),
     [
         (["signals", "show", "nope"], "unknown signal 'nope'; known signals: "),
+        (["signals", "show", "nope"], "fix: pick one of them (`flowbt signals list`"),
         (["signals", "show", "cta_position", "--param", "speed=3"], "has no parameter 'speed'"),
         (["signals", "show", "cta_position", "--param", "vol_window=abc"], "invalid --param"),
         (["signals", "show", "cta_position", "--param", "lookbacks=20,x"], "invalid --param"),
