@@ -144,6 +144,9 @@ def optimize(
         else walk_forward_folds
     )
     cv = Cpcv.model_validate(cpcv) if isinstance(cpcv, Mapping) else cpcv
+    out_dir = Path(out) if out is not None else None
+    if out_dir is not None:  # a folder flowbt may not write is refused before any work
+        check_sweep_dir(out_dir)
     md = md if md is not None else data.load()
     base = exp.build_strategy()
     bench_name = exp.benchmark_symbol(base)
@@ -152,7 +155,6 @@ def optimize(
     trials = planned_trials(space, method, random, seed) if method != "optuna" else []
     warm_trials = trials or (space.grid() if space.size() <= 2000 else space.sample(200, seed))
     executor_ = make_executor(executor, address)
-    out_dir = Path(out) if out is not None else None
     try:
         checksum = market_checksum(md)
         cache: dict[Any, Any] = (
@@ -178,7 +180,6 @@ def optimize(
             "code_version": code_version(),
         }
         if out_dir is not None:
-            check_sweep_dir(out_dir)
             check_resume(out_dir, identity, resume)
         bar = _progress(progress)
         if method == "optuna":

@@ -23,6 +23,7 @@ from engine.config import BacktestConfig
 from engine.costs import CostModel
 from engine.market import bars_from_market, run_market
 from engine.stats import performance
+from flowbt.optimize import api as api_module
 from flowbt.optimize import executors
 from flowbt.optimize.api import optimize
 from flowbt.optimize.overfitting import pbo_cscv
@@ -589,13 +590,19 @@ def test_output_folder_holds_results_summary_heatmap_manifest_tearsheet(on_disk,
     assert len(_chunk_files(out)) == 3 and (out / SWEEP_FILE).is_file()
 
 
-def test_a_foreign_folder_is_refused_and_left_untouched(tmp_path, md, fast):
+def test_a_foreign_folder_is_refused_and_left_untouched(tmp_path, md, fast, monkeypatch):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("my own work\n")
     (out / "sub").mkdir()
+    setups: list[int] = []
+    real = api_module.build_setup
+    monkeypatch.setattr(
+        api_module, "build_setup", lambda *a, **k: setups.append(1) or real(*a, **k)
+    )
     with pytest.raises(ValueError, match=r"not empty and holds no flowbt run \(.*\); fix:"):
         optimize("buyback_blackout", md, **fast, out=out)
+    assert not setups  # refused before the sweep's setup (signals, bars) was built
     assert sorted(p.name for p in out.rglob("*")) == ["notes.txt", "sub"]
     assert (out / "notes.txt").read_text() == "my own work\n"
     afile = tmp_path / "a_file"
