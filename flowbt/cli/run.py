@@ -49,16 +49,22 @@ Config = Annotated[
 ]
 
 
+def _pair(item: str, option: str, shape: str, example: str) -> tuple[str, str]:
+    """``"a=b"`` as ``("a", "b")`` (stripped); a one-line error naming ``option``."""
+    left, sep, right = item.partition("=")
+    left, right = left.strip(), right.strip()
+    if not sep or not left or not right:
+        raise ValueError(
+            f"{option} must look like {shape} ({option} {item!r}); fix: e.g. {option} {example}"
+        )
+    return left, right
+
+
 def parse_params(items: list[str]) -> dict[str, str]:
     """``["fast=10", "slow=50"]`` -> ``{"fast": "10", "slow": "50"}`` (pydantic coerces types)."""
     out: dict[str, str] = {}
     for item in items:
-        name, sep, value = item.partition("=")
-        name, value = name.strip(), value.strip()
-        if not sep or not name or not value:
-            raise ValueError(
-                f"--param must look like NAME=VALUE (--param {item!r}); fix: e.g. --param fast=10"
-            )
+        name, value = _pair(item, "--param", "NAME=VALUE", "fast=10")
         if name in out:
             raise ValueError(
                 f"--param {name} given twice (--param {name}={out[name]} and {item!r});"
@@ -166,12 +172,7 @@ def parse_mapping(items: list[str] | None) -> dict[str, str] | None:
         return None
     out: dict[str, str] = {}
     for item in items:
-        column, sep, field = item.partition("=")
-        column, field = column.strip(), field.strip()
-        if not sep or not column or not field:
-            raise ValueError(
-                f"--map must look like COLUMN=FIELD (--map {item!r}); fix: e.g. --map Timestamp=date"
-            )
+        column, field = _pair(item, "--map", "COLUMN=FIELD", "Timestamp=date")
         if column in out:
             raise ValueError(
                 f"--map {column} given twice (--map {item!r}); fix: keep one --map {column}=FIELD"
