@@ -25,7 +25,7 @@ from engine.costs import CostModel
 from engine.market import run_market
 from engine.result import Result
 from flowbt.experiment import DEFAULT_FEES
-from flowbt.report.events import Overlay, manifest_signals, overlays_for
+from flowbt.report.events import Overlay, run_overlays
 from flowbt.report.run_plots import plot_equity
 from flowbt.report.tearsheet import benchmark_close, metrics, write_tearsheet
 from strategies.base import Strategy
@@ -134,11 +134,7 @@ class Backtest:
         """The event overlays of the signals this run's strategy read, over its span, on
         the data it ran on (`flowbt.report.events.overlays_for`); none for a run on
         plain OHLC frames."""
-        if self._market is None or not len(self.result.equity):
-            return []
-        reads = manifest_signals(self.result.manifest)
-        span = self.result.equity.index
-        return overlays_for(reads, self._market, span[0], span[-1], params=reads)
+        return [] if self._market is None else run_overlays(self.result, self._market)
 
     def _benchmark(self, benchmark: str | pd.Series | None) -> pd.Series | None:
         if benchmark is None or isinstance(benchmark, pd.Series):

@@ -17,7 +17,7 @@ from data.market import MarketData
 from engine.market import SignalCache, run_market
 from engine.result import Result
 from flowbt.experiment import Experiment
-from flowbt.report.events import manifest_signals, overlays_for
+from flowbt.report.events import run_overlays
 from flowbt.report.files import check_out_dir, run_files, seal_outputs, write_results
 from flowbt.report.index import INDEX_FILE, write_index
 from flowbt.report.run_plots import run_signal
@@ -85,11 +85,7 @@ def run_experiment(
     result.manifest.setdefault("data", {})["adjust"] = exp.adjust
     bench = benchmark_close(md, benchmark) if benchmark else None
     signal = run_signal(result, strat, md, cache) if plot else None
-    marks = None
-    if (plot or tearsheet) and len(result.equity):
-        reads = manifest_signals(result.manifest)  # the events its strategy reads
-        span = result.equity.index
-        marks = overlays_for(reads, md, span[0], span[-1], params=reads)
+    marks = run_overlays(result, md) if plot or tearsheet else None  # events it reads
     written = write_results(
         result,
         out,

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from data.market import MarketData
+    from engine.result import Result
 
 BLACKOUT_SHARE = 0.5  # share of members in blackout that makes a blackout window
 INVERSION_RATIO = 1.0  # VIX / VIX3M above this: inverted
@@ -201,6 +202,16 @@ def overlays_for(
         if len(overlay):
             out.append(overlay)
     return out
+
+
+def run_overlays(result: Result, md: MarketData) -> list[Overlay]:
+    """The overlays of the signals ``result``'s strategy read (its manifest), over the
+    run's span, computed on ``md`` (the data it ran on); none for an empty run."""
+    if not len(result.equity):
+        return []
+    reads = manifest_signals(result.manifest)
+    span = result.equity.index
+    return overlays_for(reads, md, span[0], span[-1], params=reads)
 
 
 def draw_overlays(ax: Axes, overlays: Sequence[Overlay]) -> None:
